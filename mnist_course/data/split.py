@@ -1,0 +1,58 @@
+"""Seeded, stratified subsets: every digit keeps its share in train, validation and samples."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.model_selection import train_test_split
+
+from ..errors import DataError
+from .dataset import DigitDataset
+
+
+def _stratified_indices(
+    dataset: DigitDataset, size: int | float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    labels = dataset.require_labels().numpy()
+    try:
+        kept, held = train_test_split(
+            np.arange(len(dataset)), test_size=size, stratify=labels, random_state=seed
+        )
+    except ValueError as exc:
+        raise DataError(f"{dataset.source}: cannot split {len(dataset)} examples: {exc}") from exc
+    return np.sort(kept), np.sort(held)
+
+
+def stratified_split(
+    dataset: DigitDataset, validation: int | float = 0.1, seed: int = 0
+) -> tuple[DigitDataset, DigitDataset]:
+    """Split into (train, validation), each class in the same proportion in both; reproducible.
+
+    ``validation`` is a fraction (0.1) or a count (5000), as in ``train_test_split``.
+    """
+    kept, held = _stratified_indices(dataset, validation, seed)
+    return dataset.subset(kept, note="train split"), dataset.subset(held, note="validation split")
+
+
+def stratified_sample(dataset: DigitDataset, size: int, seed: int = 0) -> DigitDataset:
+    """``size`` examples with the class proportions of the whole set (all of it if smaller)."""
+    if size >= len(dataset):
+        return dataset
+    _, sample = _stratified_indices(dataset, size, seed)
+    return dataset.subset(sample, note=f"stratified sample of {size}")
+
+
+def balanced_sample(dataset: DigitDataset, per_class: int, seed: int = 0) -> DigitDataset:
+    """Exactly ``per_class`` random examples of every class, for class-balanced scoring."""
+    labels = dataset.require_labels()
+    generator = torch.Generator().manual_seed(seed)
+    chosen = []
+    for label in range(dataset.num_classes):
+        members = torch.nonzero(labels == label).flatten()
+        if len(members) < per_class:
+            raise DataError(
+                f"{dataset.source}: class {dataset.classes[label]!r} has only {len(members)} "
+                f"examples, fewer than the {per_class} asked for"
+            )
+        chosen.append(members[torch.randperm(len(members), generator=generator)[:per_class]])
+    return dataset.subset(torch.cat(chosen).sort().values, note=f"{per_class} per class")
