@@ -12,8 +12,26 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+import pandas as pd
+
 from .data import SOURCE_NAMES, compute_normalization, load_data
+from .data.split import stratified_sample, stratified_split
 from .errors import CourseError
+from .evaluation import confusion, per_class_report
+from .export import export_model
+from .models import ARCHITECTURES
+from .predict import predict_file
+from .runtime import pick_device
+from .training import (
+    RECIPES,
+    Recipe,
+    base_recipe_for,
+    evaluate,
+    get_recipe,
+    load_checkpoint,
+    train,
+    update_metrics,
+)
 
 EXIT_BAD_INPUT = 2
 
@@ -25,14 +43,40 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"error: {message} (see {self.prog} --help)\n")
 
 
-def _emit(summary: dict[str, Any], as_json: bool) -> None:
+def _key_values(summary: dict[str, Any]) -> list[str]:
+    width = max(len(key) for key in summary)
+    return [
+        f"{key:<{width}}  {' '.join(map(str, value)) if isinstance(value, list) else value}"
+        for key, value in summary.items()
+    ]
+
+
+def _evaluation_lines(summary: dict[str, Any]) -> list[str]:
+    table = pd.DataFrame(summary["per_class"]).set_index("class")
+    head = {k: v for k, v in summary.items() if k not in ("per_class", "confusion_matrix")}
+    matrix = pd.DataFrame(summary["confusion_matrix"], index=table.index, columns=table.index)
+    return [
+        *_key_values(head),
+        "",
+        table.round(4).to_string(),
+        "",
+        "confusion matrix (rows: true class, columns: predicted)",
+        matrix.to_string(),
+    ]
+
+
+def _prediction_lines(summary: dict[str, Any]) -> list[str]:
+    return [f"{p['image']}: {p['label']} ({p['confidence']:.1%})" for p in summary["predictions"]]
+
+
+_HUMAN = {"evaluate": _evaluation_lines, "predict": _prediction_lines}
+
+
+def _emit(command: str, summary: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(summary))
         return
-    width = max(len(key) for key in summary)
-    for key, value in summary.items():
-        shown = " ".join(map(str, value)) if isinstance(value, list) else value
-        print(f"{key:<{width}}  {shown}")
+    print("\n".join(_HUMAN.get(command, _key_values)(summary)))
 
 
 def cmd_info(args: argparse.Namespace) -> dict[str, Any]:
@@ -51,6 +95,99 @@ def cmd_info(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _recipe_from(args: argparse.Namespace) -> Recipe:
+    recipe = get_recipe(args.recipe) if args.recipe else base_recipe_for(args.arch)
+    if args.arch and args.recipe and args.arch != recipe.arch:
+        recipe = recipe.replace(arch=args.arch, name=f"{args.recipe}+{args.arch}")
+    overrides = {
+        "optimizer": args.optimizer, "lr": args.lr, "batch_size": args.batch_size,
+        "epochs": args.epochs, "seed": args.seed,
+    }  # fmt: skip
+    return recipe.replace(**{key: value for key, value in overrides.items() if value is not None})
+
+
+def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
+    """Train a recipe or an architecture; write the best checkpoint to --out."""
+    recipe = _recipe_from(args)
+    splits = load_data(args.source, root=args.data, download=args.download)
+    pool = splits.train
+    if args.limit:
+        pool = stratified_sample(pool, args.limit, seed=recipe.seed)
+    train_part, validation = stratified_split(pool, validation=args.validation, seed=recipe.seed)
+    result = train(
+        recipe, train_part, validation, device=args.device, checkpoint=args.out,
+        resume=args.resume, progress=not args.no_progress,
+    )  # fmt: skip
+    test_accuracy = None
+    if len(splits.test):
+        test_accuracy = evaluate(result.model, splits.test, result.normalization).accuracy
+        if result.checkpoint is not None:
+            update_metrics(result.checkpoint, test_accuracy=test_accuracy)
+    return {
+        "recipe": recipe.name,
+        "arch": recipe.arch,
+        "status": result.status,
+        "epochs": result.epochs_run,
+        "best_epoch": result.best_epoch,
+        "val_accuracy": result.best_val_accuracy,
+        "test_accuracy": test_accuracy,
+        "report_accuracy": recipe.report_accuracy,
+        "train_seconds": round(result.train_seconds, 3),
+        "device": str(result.device),
+        "checkpoint": str(result.checkpoint) if result.checkpoint else None,
+    }
+
+
+def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    """Accuracy, confusion matrix and per-class scores of a checkpoint on a data split."""
+    checkpoint = load_checkpoint(args.checkpoint, device=pick_device(args.device))
+    splits = load_data(args.source, root=args.data, download=args.download)
+    data = getattr(splits, args.split)
+    if len(data) == 0:
+        raise CourseError(f"{data.source} is empty; evaluate on --split train instead")
+    if data.num_classes != checkpoint.num_classes:
+        raise CourseError(
+            f"{args.checkpoint} predicts {checkpoint.num_classes} classes but {data.source} "
+            f"has {data.num_classes}; evaluate on the data it was trained for"
+        )
+    scores = evaluate(checkpoint.model, data, checkpoint.normalization)
+    report = per_class_report(scores.labels, scores.predictions, checkpoint.classes)
+    return {
+        "checkpoint": str(args.checkpoint),
+        "data": data.source,
+        "examples": len(data),
+        "accuracy": scores.accuracy,
+        "loss": scores.loss,
+        "confusion_matrix": confusion(scores.labels, scores.predictions, data.num_classes).tolist(),
+        "per_class": [{"class": name, **row} for name, row in report.to_dict("index").items()],
+    }
+
+
+def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
+    """Read digits from image files (any size, dark-on-light or light-on-dark)."""
+    checkpoint = load_checkpoint(args.checkpoint)
+    predictions = []
+    for path in args.images:
+        answer = predict_file(checkpoint, path)
+        predictions.append({
+            "image": str(path), "digit": answer.index, "label": answer.label,
+            "confidence": round(answer.confidence, 6),
+            "probabilities": [round(p, 6) for p in answer.probabilities],
+        })  # fmt: skip
+    return {"predictions": predictions}
+
+
+def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
+    """Export a checkpoint to TorchScript or ONNX and check it answers like PyTorch."""
+    report = export_model(load_checkpoint(args.checkpoint), args.format, args.out)
+    return {
+        "path": str(report.path),
+        "format": report.format,
+        "max_abs_difference": report.max_abs_difference,
+        "checked_on": report.checked_on,
+    }
+
+
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data", metavar="ROOT", help="data root (default: $MNIST_COURSE_DATA or data/)"
@@ -63,19 +200,66 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m mnist_course", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     info = commands.add_parser("info", help=cmd_info.__doc__)
     _add_data_arguments(info)
-    info.add_argument("--json", action="store_true", help="end with one JSON line")
+    _add_json(info)
     info.set_defaults(handler=cmd_info)
+
+    fit = commands.add_parser("train", help=cmd_train.__doc__)
+    which = fit.add_argument_group("what to train (one of)")
+    which.add_argument("--recipe", choices=list(RECIPES), help="a named recipe")
+    which.add_argument("--arch", choices=list(ARCHITECTURES), help="an architecture")
+    fit.add_argument("--optimizer", choices=["sgd", "adam", "adadelta"])
+    fit.add_argument("--lr", type=float)
+    fit.add_argument("--batch-size", type=int)
+    fit.add_argument("--epochs", type=int)
+    fit.add_argument("--seed", type=int)
+    _add_data_arguments(fit)
+    fit.add_argument("--out", required=True, metavar="PATH", help="best checkpoint (.pt)")
+    fit.add_argument("--limit", type=int, metavar="N", help="train on a stratified N examples")
+    fit.add_argument("--validation", type=float, default=0.1, help="fraction held out (0.1)")
+    fit.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    fit.add_argument("--resume", action="store_true", help="continue from PATH's .last.pt")
+    fit.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_json(fit)
+    fit.set_defaults(handler=cmd_train)
+
+    score = commands.add_parser("evaluate", help=cmd_evaluate.__doc__)
+    score.add_argument("--checkpoint", required=True, metavar="PATH")
+    _add_data_arguments(score)
+    score.add_argument("--split", choices=["test", "train"], default="test")
+    score.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    _add_json(score)
+    score.set_defaults(handler=cmd_evaluate)
+
+    guess = commands.add_parser("predict", help=cmd_predict.__doc__)
+    guess.add_argument("--checkpoint", required=True, metavar="PATH")
+    guess.add_argument("images", nargs="+", metavar="IMAGE")
+    _add_json(guess)
+    guess.set_defaults(handler=cmd_predict)
+
+    ship = commands.add_parser("export", help=cmd_export.__doc__)
+    ship.add_argument("--checkpoint", required=True, metavar="PATH")
+    ship.add_argument("--format", required=True, choices=["torchscript", "onnx"])
+    ship.add_argument("--out", required=True, metavar="PATH")
+    _add_json(ship)
+    ship.set_defaults(handler=cmd_export)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "train" and not (args.recipe or args.arch):
+        parser.error("train needs --recipe NAME or --arch NAME")
     handler: Callable[[argparse.Namespace], dict[str, Any]] = args.handler
     try:
         summary = handler(args)
@@ -88,5 +272,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    _emit(summary, args.json)
-    return 0
+    _emit(args.command, summary, args.json)
+    return 130 if summary.get("status") == "interrupted" else 0

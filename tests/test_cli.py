@@ -1,40 +1,13 @@
 """The command-line contract: a JSON last line, and bad input as exit 2 with one error line."""
 
-import contextlib
-import io
-import json
 import subprocess
 import sys
-from dataclasses import dataclass
 
 import pytest
 
-from mnist_course.cli import main
 from mnist_course.data import write_csv
+from tests.cli import CliResult, last_json, run_cli
 from tests.conftest import write_mnist_files
-
-
-@dataclass
-class CliResult:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def run_cli(*args: str) -> CliResult:
-    """Run the command line in this process (fast), capturing what it prints and its status."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as exit_:
-            code = exit_.code
-    return CliResult(code, out.getvalue(), err.getvalue())
-
-
-def last_json(result: CliResult) -> dict:
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_module_entry_point_in_a_fresh_interpreter():

@@ -1,0 +1,112 @@
+"""Export a trained model for use outside PyTorch, and prove the copy answers the same.
+
+The exported model is self-contained: it takes float images ``[B, 1, 28, 28]`` with pixels in
+[0, 1] (ink high), applies the checkpoint's normalisation itself and returns probabilities. After
+writing, the file is loaded back (TorchScript by ``torch.jit.load``, ONNX by ONNX Runtime) and
+its outputs compared with PyTorch's on a batch of real handwriting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .atomic import atomic_write
+from .data.normalization import Normalization
+from .errors import CourseError
+from .training.checkpoint import Checkpoint
+
+FORMATS = ("torchscript", "onnx")
+TOLERANCE = 1e-4
+"""Largest difference in any probability that still counts as the same model."""
+
+
+class NormalizedProbabilities(nn.Module):
+    """``model`` with normalisation in front and ``exp`` behind: pixels in, probabilities out."""
+
+    def __init__(self, model: nn.Module, normalization: Normalization) -> None:
+        super().__init__()
+        self.model = model
+        self.mean = normalization.mean
+        self.std = normalization.std
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.model((images - self.mean) / self.std).exp()
+
+
+@dataclass
+class ExportReport:
+    path: Path
+    format: str
+    max_abs_difference: float
+    checked_on: int
+
+
+def _check_batch(count: int = 64) -> torch.Tensor:
+    """Real handwriting (scikit-learn's digits, MNIST-style) to compare the two models on."""
+    from .data.sklearn_digits import load_sklearn_digits
+
+    return load_sklearn_digits().test.images[:count].float().div(255).unsqueeze(1)
+
+
+def _export_torchscript(wrapper: nn.Module, example: torch.Tensor, out: Path) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # TorchScript is deprecated, still useful
+        traced = torch.jit.trace(wrapper, example)
+        with atomic_write(out) as handle:
+            torch.jit.save(traced, handle)
+        return torch.jit.load(str(out))(example).numpy()
+
+
+def _export_onnx(wrapper: nn.Module, example: torch.Tensor, out: Path) -> np.ndarray:
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise CourseError(
+            "ONNX export needs the export extra: pip install 'mnist-course[export]'"
+        ) from exc
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent) as scratch:
+        staged = Path(scratch) / out.name
+        batch = torch.export.Dim("batch", min=1)
+        with contextlib.redirect_stdout(sys.stderr):  # the exporter narrates; keep stdout clean
+            torch.onnx.export(
+                wrapper, (example,), staged, input_names=["images"],
+                output_names=["probabilities"], dynamic_shapes={"images": {0: batch}},
+                external_data=False, dynamo=True,
+            )  # fmt: skip
+        os.replace(staged, out)
+    session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    return session.run(None, {"images": example.numpy()})[0]
+
+
+def export_model(checkpoint: Checkpoint, fmt: str, out: str | os.PathLike[str]) -> ExportReport:
+    """Write ``checkpoint``'s model as ``torchscript`` or ``onnx`` to ``out`` and verify it."""
+    if fmt not in FORMATS:
+        raise CourseError(f"unknown export format {fmt!r}: expected {' or '.join(FORMATS)}")
+    out = Path(out)
+    wrapper = NormalizedProbabilities(
+        checkpoint.model.cpu().eval(), checkpoint.normalization
+    ).eval()
+    example = _check_batch()
+    with torch.no_grad():
+        expected = wrapper(example).numpy()
+        exported = (_export_torchscript if fmt == "torchscript" else _export_onnx)(
+            wrapper, example, out
+        )
+    difference = float(np.abs(exported - expected).max())
+    if difference > TOLERANCE:
+        raise CourseError(
+            f"{out}: the exported model disagrees with PyTorch by {difference:.2g} "
+            f"(more than {TOLERANCE}); do not use it"
+        )
+    return ExportReport(out, fmt, difference, len(example))

@@ -1,0 +1,79 @@
+"""Every architecture of the course, by name, each with a one-line description.
+
+>>> model = build_model("cnn3")            # 10 classes
+>>> model = build_model("cnn3", num_classes=47)   # EMNIST Balanced
+>>> architecture_table()                   # name, description, parameters
+
+Every model takes ``[B, 1, 28, 28]`` and returns log-probabilities ``[B, num_classes]`` (its last
+layer is ``LogSoftmax``), so one loss (NLL) and one ``exp()`` for probabilities serve them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+from torch import nn
+
+from ..errors import CourseError
+from .cnn import bncnn, cnn3, cnn3conv, cnn5, net3
+from .fast import fast
+from .mlp import mlp, mlp_ln
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    build: Callable[[int], nn.Module]
+
+    @property
+    def description(self) -> str:
+        """The first line of the builder's docstring."""
+        return (self.build.__doc__ or "").strip().splitlines()[0]
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    arch.name: arch
+    for arch in (
+        Architecture("mlp", mlp),
+        Architecture("cnn3", cnn3),
+        Architecture("cnn5", cnn5),
+        Architecture("cnn3conv", cnn3conv),
+        Architecture("bncnn", bncnn),
+        Architecture("mlp_ln", mlp_ln),
+        Architecture("net3", net3),
+        Architecture("fast", fast),
+    )
+}
+
+
+def build_model(name: str, num_classes: int = 10) -> nn.Module:
+    """A freshly initialised model of architecture ``name`` with ``num_classes`` outputs."""
+    if name not in ARCHITECTURES:
+        raise CourseError(
+            f"unknown architecture {name!r}: expected one of {', '.join(ARCHITECTURES)}"
+        )
+    return ARCHITECTURES[name].build(num_classes)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Trainable parameters: the usual measure of a model's size."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def architecture_table(num_classes: int = 10) -> pd.DataFrame:
+    """One row per architecture: name, description, parameter count."""
+    return pd.DataFrame(
+        [
+            {
+                "architecture": arch.name,
+                "description": arch.description,
+                "parameters": count_parameters(arch.build(num_classes)),
+            }
+            for arch in ARCHITECTURES.values()
+        ]
+    ).set_index("architecture")
+
+
+__all__ = ["ARCHITECTURES", "Architecture", "architecture_table", "build_model", "count_parameters"]

@@ -1,0 +1,72 @@
+"""From a picture to probabilities, the same way for image files and for the drawing widget."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from .data.normalization import Normalization
+from .errors import DataError
+from .preprocess import BlankImageError, to_mnist_style
+from .training.checkpoint import Checkpoint
+from .training.evaluate import model_device
+
+
+@dataclass
+class Prediction:
+    """The model's answer for one picture, with the 28x28 image it actually saw."""
+
+    index: int
+    label: str
+    probabilities: list[float]
+    model_input: np.ndarray
+
+    @property
+    def confidence(self) -> float:
+        return self.probabilities[self.index]
+
+
+def load_image(path: str | os.PathLike[str]) -> Image.Image:
+    """Open a PNG/JPEG/... with Pillow, or say clearly why not."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such image file")
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return image.copy()
+    except (UnidentifiedImageError, OSError) as exc:
+        raise DataError(f"{path}: not an image Pillow can read ({exc})") from exc
+
+
+def to_model_input(mnist_image: np.ndarray, normalization: Normalization) -> torch.Tensor:
+    """A 28x28 uint8 image as the normalised ``[1, 1, 28, 28]`` float batch a model takes."""
+    pixels = torch.from_numpy(mnist_image).float().div_(255).reshape(1, 1, 28, 28)
+    return normalization.apply(pixels)
+
+
+@torch.no_grad()
+def predict_image(checkpoint: Checkpoint, image: Image.Image | np.ndarray) -> Prediction:
+    """MNIST-style preprocessing, the checkpoint's normalisation, then the model's probabilities.
+
+    Raises ``BlankImageError`` for a picture with no ink: no guess is better than a random one.
+    """
+    mnist_image = to_mnist_style(image)
+    batch = to_model_input(mnist_image, checkpoint.normalization).to(model_device(checkpoint.model))
+    checkpoint.model.eval()
+    probabilities = checkpoint.model(batch).float().exp()[0].cpu()
+    index = int(probabilities.argmax())
+    return Prediction(index, checkpoint.classes[index], probabilities.tolist(), mnist_image)
+
+
+def predict_file(checkpoint: Checkpoint, path: str | os.PathLike[str]) -> Prediction:
+    """``predict_image`` on an image file; errors name the file."""
+    try:
+        return predict_image(checkpoint, load_image(path))
+    except BlankImageError as exc:
+        raise BlankImageError(f"{path}: {exc}") from exc

@@ -1,0 +1,169 @@
+"""Checkpoints: weights plus everything needed to use them, written atomically, loaded safely.
+
+A checkpoint is a plain dictionary of tensors, numbers, strings, lists and dicts saved with
+``torch.save``: the architecture's name, the classes, the normalisation, the recipe, the history
+and the metrics sit beside the weights, so ``load_checkpoint`` rebuilds a ready-to-use model from
+the file alone. Loading uses ``torch.load(weights_only=True)``, which refuses any pickled Python
+object: opening a checkpoint never runs code.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+import torchvision
+from torch import nn
+
+from ..atomic import atomic_write
+from ..data.normalization import Normalization
+from ..errors import CourseError
+from ..models import ARCHITECTURES, build_model
+from .recipes import Recipe
+
+FORMAT = "mnist-course-checkpoint"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(CourseError):
+    """A checkpoint that is missing, damaged, foreign or unsafe."""
+
+
+def last_checkpoint_path(best: str | os.PathLike[str]) -> Path:
+    """Where a run's 'last' checkpoint lives, beside its 'best': ``run.pt`` -> ``run.last.pt``."""
+    best = Path(best)
+    return best.with_name(f"{best.stem}.last{best.suffix or '.pt'}")
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    model: nn.Module,
+    *,
+    arch: str,
+    classes: tuple[str, ...],
+    normalization: Normalization,
+    recipe: Recipe,
+    history: pd.DataFrame,
+    metrics: dict[str, float],
+    epoch: int,
+    training_state: dict[str, Any] | None = None,
+) -> Path:
+    """Write a checkpoint atomically: a crash mid-save leaves the previous file intact."""
+    from .. import __version__
+
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "arch": arch,
+        "classes": list(classes),
+        "normalization": normalization.to_dict(),
+        "recipe": recipe.to_dict(),
+        "history": history.to_dict(orient="list"),
+        "metrics": dict(metrics),
+        "epoch": epoch,
+        "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
+        "training_state": training_state,
+        "versions": {
+            "mnist_course": __version__,
+            "torch": str(torch.__version__),  # TorchVersion is a class; weights_only refuses it
+            "torchvision": str(torchvision.__version__),
+        },
+    }
+    with atomic_write(path) as handle:
+        torch.save(payload, handle)
+    return Path(path)
+
+
+def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The raw checkpoint dictionary, or a ``CheckpointError`` saying what is wrong with it."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "Unsupported global" in str(exc):  # a pickled class or function: would run its code
+            raise CheckpointError(
+                f"{path}: refusing to load: the file holds Python objects, not just weights and "
+                "plain data, and loading them could run code (weights_only=True)"
+            ) from exc
+        raise CheckpointError(f"{path}: damaged or not a PyTorch checkpoint (unreadable)") from exc
+    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{path}: damaged or not a PyTorch checkpoint ({reason})") from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(
+            f"{path}: not an mnist-course checkpoint (no '{FORMAT}' marker); a bare state_dict "
+            "loads with model.load_state_dict(torch.load(path, weights_only=True))"
+        )
+    if payload.get("format_version", 0) > FORMAT_VERSION:
+        raise CheckpointError(f"{path}: written by a newer mnist-course; upgrade to read it")
+    return payload
+
+
+def update_metrics(path: str | os.PathLike[str], **metrics: float) -> None:
+    """Add figures measured after training (e.g. test accuracy) to a checkpoint, atomically."""
+    payload = read_checkpoint(path)
+    payload["metrics"].update(metrics)
+    with atomic_write(path) as handle:
+        torch.save(payload, handle)
+
+
+@dataclass
+class Checkpoint:
+    """A trained model ready to use, with what it was trained on and how."""
+
+    path: Path
+    model: nn.Module
+    arch: str
+    classes: tuple[str, ...]
+    normalization: Normalization
+    recipe: Recipe
+    history: pd.DataFrame
+    metrics: dict[str, float]
+    epoch: int
+    training_state: dict[str, Any] | None
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+
+def load_checkpoint(
+    path: str | os.PathLike[str], device: torch.device | str = "cpu", model: nn.Module | None = None
+) -> Checkpoint:
+    """Rebuild the model from a checkpoint (or load its weights into ``model``), in eval mode."""
+    payload = read_checkpoint(path)
+    arch, classes = payload["arch"], tuple(payload["classes"])
+    if model is None:
+        if arch not in ARCHITECTURES:
+            raise CheckpointError(
+                f"{path}: architecture {arch!r} is not in the registry; build the model yourself "
+                "and pass it as load_checkpoint(path, model=...)"
+            )
+        model = build_model(arch, num_classes=len(classes))
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise CheckpointError(
+            f"{path}: weights do not fit architecture {arch!r} ({first})"
+        ) from exc
+    model.to(device).eval()
+    return Checkpoint(
+        path=Path(path),
+        model=model,
+        arch=arch,
+        classes=classes,
+        normalization=Normalization(**payload["normalization"]),
+        recipe=Recipe.from_dict(payload["recipe"]),
+        history=pd.DataFrame(payload["history"]),
+        metrics=dict(payload["metrics"]),
+        epoch=int(payload["epoch"]),
+        training_state=payload.get("training_state"),
+    )
