@@ -2,9 +2,63 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+import torch
 from matplotlib.figure import Figure
+
+from .data.dataset import DigitDataset
+
+
+def plot_images(
+    images: torch.Tensor | np.ndarray,
+    titles: Sequence[str] | None = None,
+    columns: int = 10,
+    size: float = 1.0,
+) -> Figure:
+    """A grid of 28x28 images (ink high), white digits on black as MNIST stores them."""
+    images = np.asarray(images)
+    rows = max(1, -(-len(images) // columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * size * 1.15))
+    for index, axis in enumerate(np.atleast_1d(axes).flat):
+        axis.axis("off")
+        if index < len(images):
+            axis.imshow(images[index], cmap="gray", vmin=0, vmax=255)
+            if titles is not None:
+                axis.set_title(titles[index], fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def plot_samples(data: DigitDataset, per_class: int = 10, seed: int = 0) -> Figure:
+    """``per_class`` random examples of every class, one class per row."""
+    labels = data.require_labels()
+    generator = torch.Generator().manual_seed(seed)
+    picks = []
+    for label in range(data.num_classes):
+        members = torch.nonzero(labels == label).flatten()
+        picks.append(members[torch.randperm(len(members), generator=generator)[:per_class]])
+    chosen = torch.cat(picks)
+    titles = [data.classes[int(label)] for label in labels[chosen]]
+    return plot_images(data.images[chosen], titles, columns=per_class, size=0.9)
+
+
+def plot_class_distribution(**datasets: DigitDataset) -> Figure:
+    """Examples per class, a bar group per dataset: ``plot_class_distribution(train=a, test=b)``."""
+    first = next(iter(datasets.values()))
+    table = pd.DataFrame(
+        {name: data.class_counts() for name, data in datasets.items()},
+        index=pd.Index(first.classes, name="class"),
+    )
+    figure, axes = plt.subplots(figsize=(max(6, 0.5 * len(table)), 3.5))
+    table.plot.bar(ax=axes, rot=0)
+    axes.set(ylabel="examples", title="examples per class")
+    axes.grid(axis="y", alpha=0.3)
+    figure.tight_layout()
+    return figure
 
 
 def plot_history(history: pd.DataFrame, title: str | None = None) -> Figure:
@@ -21,5 +75,94 @@ def plot_history(history: pd.DataFrame, title: str | None = None) -> Figure:
         axes.legend()
     if title:
         figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_confusion_matrix(
+    matrix: np.ndarray, classes: Sequence[str], normalize: bool = False
+) -> Figure:
+    """Heatmap of ``matrix[true, predicted]``; ``normalize`` shows each row as fractions."""
+    values = matrix / matrix.sum(axis=1, keepdims=True).clip(min=1) if normalize else matrix
+    figure, axes = plt.subplots(figsize=(0.6 * len(classes) + 2, 0.6 * len(classes) + 1.5))
+    image = axes.imshow(values, cmap="Blues")
+    figure.colorbar(image, ax=axes, fraction=0.046)
+    axes.set(
+        xticks=range(len(classes)), yticks=range(len(classes)),
+        xticklabels=classes, yticklabels=classes,
+        xlabel="predicted", ylabel="true", title="confusion matrix",
+    )  # fmt: skip
+    if len(classes) <= 15:
+        threshold = values.max() / 2
+        for (row, col), value in np.ndenumerate(values):
+            text = f"{value:.2f}" if normalize else str(int(value))
+            colour = "white" if value > threshold else "black"
+            axes.text(col, row, text, ha="center", va="center", fontsize=7, color=colour)
+    figure.tight_layout()
+    return figure
+
+
+def plot_probabilities(
+    probabilities: Sequence[float], classes: Sequence[str], image: np.ndarray | None = None
+) -> Figure:
+    """The model's probability for every class as bars, with the input image beside them."""
+    probabilities = np.asarray(probabilities)
+    columns = 2 if image is not None else 1
+    figure, axes = plt.subplots(
+        1, columns, figsize=(3 + 4 * columns, 2.8), width_ratios=[1, 3][-columns:]
+    )
+    bars_axes = axes[-1] if columns == 2 else axes
+    if image is not None:
+        axes[0].imshow(image, cmap="gray", vmin=0, vmax=255)
+        axes[0].axis("off")
+        axes[0].set_title("what the model sees")
+    colours = [
+        "tab:orange" if i == probabilities.argmax() else "tab:blue" for i in range(len(classes))
+    ]
+    bars_axes.bar(range(len(classes)), probabilities, color=colours)
+    bars_axes.set(
+        xticks=range(len(classes)), xticklabels=classes, ylim=(0, 1), ylabel="probability"
+    )
+    bars_axes.set_title(f"prediction: {classes[int(probabilities.argmax())]}")
+    figure.tight_layout()
+    return figure
+
+
+def plot_misclassified(data: DigitDataset, mistakes: pd.DataFrame, count: int = 20) -> Figure:
+    """The first ``count`` rows of ``evaluation.misclassified(...)``: image, truth and guess."""
+    shown = mistakes.head(count)
+    titles = [f"{row.true}→{row.predicted} {row.confidence:.0%}" for row in shown.itertuples()]
+    return plot_images(data.images[shown["index"].tolist()], titles, columns=10, size=1.1)
+
+
+def plot_study(study_runs: pd.DataFrame, parameter: str, log_x: bool | None = None) -> Figure:
+    """Validation accuracy against one parameter (mean ± sd over seeds); diverged runs marked."""
+    finished = study_runs[study_runs["status"] != "diverged"]
+    stats = finished.groupby(parameter)["val_accuracy"].agg(["mean", "std"]).fillna(0)
+    figure, axes = plt.subplots(figsize=(6, 3.5))
+    axes.errorbar(stats.index, stats["mean"], yerr=stats["std"], marker="o", capsize=3)
+    for value in study_runs.loc[study_runs["status"] == "diverged", parameter].unique():
+        axes.axvline(value, color="tab:red", linestyle="--", alpha=0.6)
+        axes.annotate("diverged", (value, axes.get_ylim()[0]), color="tab:red", rotation=90,
+                      va="bottom", ha="right")  # fmt: skip
+    if log_x if log_x is not None else parameter == "lr":
+        axes.set_xscale("log")
+    axes.set(xlabel=parameter, ylabel="best validation accuracy", title=f"effect of {parameter}")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+def plot_study_curves(histories: pd.DataFrame, parameter: str, metric: str = "val_loss") -> Figure:
+    """One curve per setting of ``parameter`` (first seed): how ``metric`` evolves per epoch."""
+    figure, axes = plt.subplots(figsize=(6, 3.5))
+    first_seed = histories[histories["seed"] == histories["seed"].min()]
+    for value, runs in first_seed.groupby(parameter):
+        axes.plot(runs["epoch"], runs[metric], marker="o", label=f"{parameter}={value}")
+    axes.set(xlabel="epoch", ylabel=metric.replace("_", " "), title=f"{metric} per {parameter}")
+    if metric.endswith("loss"):
+        axes.set_yscale("log")
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
     figure.tight_layout()
     return figure

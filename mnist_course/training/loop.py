@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..augment import AUGMENTATIONS
 from ..data.batches import BatchIterator
 from ..data.dataset import DigitDataset
 from ..data.normalization import Normalization, compute_normalization
@@ -242,6 +243,7 @@ def train(
     batches = BatchIterator(
         train_data, recipe.batch_size, shuffle=recipe.shuffle, drop_last=recipe.drop_last,
         normalization=normalization, device=device, seed=recipe.seed,
+        augment=AUGMENTATIONS[recipe.augment] if recipe.augment else None,
     )  # fmt: skip
     optimizer = make_optimizer(recipe, model.parameters())
     scheduler, per_batch = make_scheduler(recipe, optimizer, len(batches))

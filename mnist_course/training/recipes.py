@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..augment import AUGMENTATIONS
 from ..errors import CourseError
 
 OPTIMIZERS = ("sgd", "adam", "adadelta")
@@ -43,6 +44,7 @@ class Recipe:
     normalization: str = "computed"
     channels_last: bool = False
     label_smoothing: float = 0.0
+    augment: str | None = None
     seed: int = 0
     report_accuracy: float | None = None
     notes: str = ""
@@ -55,6 +57,10 @@ class Recipe:
         if self.scheduler not in SCHEDULERS:
             raise CourseError(
                 f"unknown scheduler {self.scheduler!r}: expected step, plateau or onecycle"
+            )
+        if self.augment is not None and self.augment not in AUGMENTATIONS:
+            raise CourseError(
+                f"unknown augmentation {self.augment!r}: expected {', '.join(AUGMENTATIONS)}"
             )
         if self.normalization not in NORMALIZATIONS:
             raise CourseError(f"unknown normalization {self.normalization!r}")

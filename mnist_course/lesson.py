@@ -1,0 +1,84 @@
+"""What every notebook does first: pick full or smoke mode, the data and the device.
+
+Learners get the full course (real MNIST, the reports' epochs). CI sets ``MNIST_COURSE_SMOKE=1``
+and gets a quick version of every lesson: fewer epochs and a stratified slice of the data, real
+MNIST when it is on disk and scikit-learn's digits otherwise (never a download).
+
+>>> lesson = Lesson.start()
+>>> lesson.epochs(15)      # 15 for learners, 1 in smoke mode
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+
+from .data import DataSplits, load_data, stratified_sample, stratified_split
+from .data.dataset import DigitDataset
+from .errors import DataError
+from .runtime import pick_device
+
+SMOKE_ENV_VAR = "MNIST_COURSE_SMOKE"
+SMOKE_TRAIN, SMOKE_TEST = 3000, 1000
+
+
+def smoke_requested() -> bool:
+    """True when ``MNIST_COURSE_SMOKE`` is set to 1/true/yes."""
+    return os.environ.get(SMOKE_ENV_VAR, "").strip().lower() in ("1", "true", "yes")
+
+
+@dataclass
+class Lesson:
+    """The settings a notebook runs with, decided once in its parameters cell."""
+
+    smoke: bool
+    data: DataSplits
+    source: str
+    device: torch.device
+
+    @classmethod
+    def start(
+        cls, smoke: bool | None = None, source: str = "mnist", offline_fallback: bool = False
+    ) -> Lesson:
+        """Load the lesson's data; in smoke mode, a small slice of it and never a download.
+
+        When the data cannot be had (smoke mode without local files, or ``offline_fallback`` and
+        no network), the lesson says so and continues on scikit-learn's digits.
+        """
+        smoke = smoke_requested() if smoke is None else smoke
+        try:
+            data = load_data(source, download=not smoke)
+        except DataError as problem:
+            if not (smoke or offline_fallback):
+                raise
+            print(f"could not get {source} ({problem})")
+            print("continuing with scikit-learn's digits (offline) so the lesson still runs")
+            source, data = "digits", load_data("digits")
+        if smoke:
+            data = DataSplits(
+                stratified_sample(data.train, SMOKE_TRAIN), stratified_sample(data.test, SMOKE_TEST)
+            )
+        lesson = cls(smoke, data, source, pick_device("auto"))
+        print(lesson.describe())
+        return lesson
+
+    def describe(self) -> str:
+        mode = "SMOKE mode (quick check, small data, few epochs)" if self.smoke else "full course"
+        return (f"{mode}: {self.source}, {len(self.data.train)} training and "
+                f"{len(self.data.test)} test images, device {self.device}")  # fmt: skip
+
+    def epochs(self, full: int, smoke: int = 1) -> int:
+        """``full`` epochs for learners, ``smoke`` in a quick run."""
+        return smoke if self.smoke else full
+
+    def pick(self, full, smoke):  # noqa: ANN001, ANN201 - any value, e.g. a list of rates
+        """``full`` for learners, ``smoke`` in a quick run (e.g. fewer settings in a study)."""
+        return smoke if self.smoke else full
+
+    def train_validation(
+        self, validation: float = 0.1, seed: int = 0
+    ) -> tuple[DigitDataset, DigitDataset]:
+        """The training split less a stratified validation split, the same in every lesson."""
+        return stratified_split(self.data.train, validation=validation, seed=seed)

@@ -1,0 +1,179 @@
+"""Hyperparameter studies: learning rate, batch size, a grid search, architectures side by side.
+
+Every study trains one run per setting (and per seed), and returns a ``Study``: a tidy DataFrame
+with one row per run, the per-epoch histories for curves, and a summary with mean and standard
+deviation across seeds. Runs are the course's ``train``, so each one is cancel-safe and
+divergence-aware: a diverged run is recorded as such and never chosen as best, and the stop
+button ends the whole study with the runs finished so far.
+
+>>> study = lr_sweep("mlp-sgd", train_part, validation, lrs=[0.001, 0.01, 0.1, 1, 10], epochs=5)
+>>> study.summary()        # one row per learning rate
+>>> study.best()           # the setting with the best mean validation accuracy
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .data.dataset import DigitDataset
+from .models import build_model, count_parameters
+from .training import Recipe, evaluate, get_recipe, train
+
+
+@dataclass
+class Study:
+    """Results of a study: ``runs`` (one row per run) and ``histories`` (one row per epoch)."""
+
+    parameters: list[str]
+    runs: pd.DataFrame
+    histories: pd.DataFrame
+    interrupted: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> pd.DataFrame:
+        """Mean and standard deviation of validation accuracy per setting, across seeds."""
+        finished = self.runs.assign(
+            val_accuracy=self.runs["val_accuracy"].where(self.runs["status"] != "diverged")
+        )
+        grouped = finished.groupby(self.parameters, dropna=False)
+        table = grouped.agg(
+            val_accuracy_mean=("val_accuracy", "mean"),
+            val_accuracy_sd=("val_accuracy", "std"),
+            seconds_mean=("train_seconds", "mean"),
+            runs=("seed", "count"),
+            diverged=("status", lambda s: int((s == "diverged").sum())),
+        )
+        return table.fillna({"val_accuracy_sd": 0.0})
+
+    def best(self) -> pd.Series:
+        """The setting with the highest mean validation accuracy (diverged runs never win)."""
+        summary = self.summary().dropna(subset=["val_accuracy_mean"])
+        if summary.empty:
+            raise ValueError("no run finished without diverging: there is no best setting")
+        best = summary["val_accuracy_mean"].idxmax()
+        values = best if isinstance(best, tuple) else (best,)
+        return pd.Series(
+            dict(zip(self.parameters, values, strict=True)) | summary.loc[best].to_dict()
+        )
+
+
+def _as_recipe(recipe: Recipe | str) -> Recipe:
+    return get_recipe(recipe) if isinstance(recipe, str) else recipe
+
+
+def run_study(
+    recipe: Recipe | str,
+    settings: Iterable[dict[str, Any]],
+    train_data: DigitDataset,
+    val_data: DigitDataset,
+    seeds: Sequence[int] = (0,),
+    progress: bool = False,
+    **recipe_changes: Any,
+) -> Study:
+    """Train ``recipe`` once per setting and seed; ``recipe_changes`` apply to every run."""
+    base = _as_recipe(recipe).replace(**recipe_changes)
+    settings = list(settings)
+    parameters = list(settings[0]) if settings else []
+    runs, histories, interrupted = [], [], False
+    for run_id, (setting, seed) in enumerate(itertools.product(settings, seeds)):
+        result = train(base.replace(**setting, seed=seed), train_data, val_data, progress=progress)
+        if result.status == "interrupted":
+            interrupted = True
+            break
+        runs.append({
+            "run": run_id, **setting, "seed": seed, "status": result.status,
+            "val_accuracy": result.best_val_accuracy, "best_epoch": result.best_epoch,
+            "epochs": result.epochs_run, "train_seconds": result.train_seconds,
+        })  # fmt: skip
+        histories.append(result.history.assign(run=run_id, seed=seed, **setting))
+    notes = (
+        ["interrupted: the table holds the runs finished before the stop"] if interrupted else []
+    )
+    return Study(
+        parameters,
+        pd.DataFrame(runs),
+        pd.concat(histories, ignore_index=True) if histories else pd.DataFrame(),
+        interrupted,
+        notes,
+    )
+
+
+def lr_sweep(
+    recipe: Recipe | str,
+    train_data: DigitDataset,
+    val_data: DigitDataset,
+    lrs: Sequence[float],
+    seeds: Sequence[int] = (0,),
+    **recipe_changes: Any,
+) -> Study:
+    """The same recipe at several learning rates; too high a rate shows up as ``diverged``."""
+    settings = [{"lr": lr} for lr in lrs]
+    return run_study(recipe, settings, train_data, val_data, seeds, **recipe_changes)
+
+
+def batch_size_sweep(
+    recipe: Recipe | str,
+    train_data: DigitDataset,
+    val_data: DigitDataset,
+    sizes: Sequence[int],
+    seeds: Sequence[int] = (0,),
+    **recipe_changes: Any,
+) -> Study:
+    """The same recipe at several batch sizes (learning rate unchanged)."""
+    settings = [{"batch_size": size} for size in sizes]
+    return run_study(recipe, settings, train_data, val_data, seeds, **recipe_changes)
+
+
+def grid_search(
+    recipe: Recipe | str,
+    train_data: DigitDataset,
+    val_data: DigitDataset,
+    grid: dict[str, Sequence[Any]],
+    seeds: Sequence[int] = (0,),
+    **recipe_changes: Any,
+) -> Study:
+    """Every combination of ``grid`` (e.g. ``{"lr": [...], "batch_size": [...]}``).
+
+    Pick the winner with ``study.best()`` (validation accuracy); score it on the test set once.
+    """
+    names = list(grid)
+    settings = [
+        dict(zip(names, values, strict=True)) for values in itertools.product(*grid.values())
+    ]
+    return run_study(recipe, settings, train_data, val_data, seeds, **recipe_changes)
+
+
+def compare_architectures(
+    recipes: Sequence[Recipe | str],
+    train_data: DigitDataset,
+    val_data: DigitDataset,
+    test_data: DigitDataset | None = None,
+    progress: bool = False,
+    **recipe_changes: Any,
+) -> pd.DataFrame:
+    """A row per recipe: parameters, seconds per epoch, validation/test accuracy, report figure."""
+    rows = []
+    for item in recipes:
+        recipe = _as_recipe(item).replace(**recipe_changes)
+        result = train(recipe, train_data, val_data, progress=progress)
+        if result.status == "interrupted":
+            break
+        test_accuracy = (
+            evaluate(result.model, test_data, result.normalization).accuracy
+            if test_data is not None and len(test_data)
+            else float("nan")
+        )
+        rows.append({
+            "recipe": recipe.name, "arch": recipe.arch,
+            "parameters": count_parameters(build_model(recipe.arch, train_data.num_classes)),
+            "epochs": result.epochs_run,
+            "seconds_per_epoch": result.train_seconds / max(result.epochs_run, 1),
+            "val_accuracy": result.best_val_accuracy, "test_accuracy": test_accuracy,
+            "report_accuracy": recipe.report_accuracy, "status": result.status,
+        })  # fmt: skip
+    return pd.DataFrame(rows).set_index("recipe") if rows else pd.DataFrame()

@@ -1,0 +1,81 @@
+"""Studies on real handwriting (scikit-learn's digits), a few epochs each."""
+
+import functools
+import math
+
+import pytest
+
+from mnist_course import studies
+from mnist_course.models import build_model, count_parameters
+from mnist_course.training import Recipe, train
+
+MLP = Recipe("study-mlp", "mlp", "sgd", lr=0.05, batch_size=32, epochs=2)
+
+
+@pytest.fixture(scope="module")
+def parts(digits):
+    from mnist_course.data import stratified_split
+
+    return stratified_split(digits.train, validation=0.2, seed=0)
+
+
+def test_lr_sweep_marks_divergence_and_never_picks_it(parts):
+    study = studies.lr_sweep(MLP, *parts, lrs=[0.01, 0.1, 1e4])
+    assert study.runs["lr"].tolist() == [0.01, 0.1, 1e4]
+    assert study.runs.set_index("lr").loc[1e4, "status"] == "diverged"
+    summary = study.summary()
+    assert summary.loc[1e4, "diverged"] == 1 and math.isnan(summary.loc[1e4, "val_accuracy_mean"])
+    assert study.best()["lr"] in (0.01, 0.1)
+    assert set(study.histories["lr"]) == {0.01, 0.1, 1e4}
+
+
+def test_seeds_give_mean_and_sd(parts):
+    study = studies.batch_size_sweep(MLP, *parts, sizes=[16, 128], seeds=(0, 1))
+    assert len(study.runs) == 4
+    summary = study.summary()
+    assert summary["runs"].tolist() == [2, 2]
+    by_size = study.runs.groupby("batch_size")["val_accuracy"]
+    assert summary["val_accuracy_mean"].tolist() == pytest.approx(by_size.mean().tolist())
+    assert summary["val_accuracy_sd"].tolist() == pytest.approx(by_size.std().tolist())
+
+
+def test_grid_search_picks_the_best_combination(parts):
+    study = studies.grid_search(MLP, *parts, {"lr": [0.003, 0.1], "batch_size": [16, 64]})
+    assert len(study.runs) == 4
+    assert set(zip(study.runs["lr"], study.runs["batch_size"], strict=True)) == {
+        (0.003, 16), (0.003, 64), (0.1, 16), (0.1, 64)
+    }  # fmt: skip
+    best = study.best()
+    top = study.runs.loc[study.runs["val_accuracy"].idxmax()]
+    assert (best["lr"], best["batch_size"]) == (top["lr"], top["batch_size"])
+
+
+def test_stop_button_ends_the_study_with_finished_runs(parts, monkeypatch):
+    calls = {"n": 0}
+
+    def stop_during_second_run(history):
+        raise KeyboardInterrupt
+
+    def train_and_maybe_stop(*args, **kwargs):
+        calls["n"] += 1
+        callbacks = [stop_during_second_run] if calls["n"] == 2 else []
+        return train(*args, callbacks=callbacks, **kwargs)
+
+    monkeypatch.setattr(studies, "train", train_and_maybe_stop)
+    study = studies.lr_sweep(MLP, *parts, lrs=[0.01, 0.03, 0.1])
+    assert study.interrupted and len(study.runs) == 1 and study.notes
+
+
+def test_compare_architectures(parts, digits):
+    table = studies.compare_architectures(["mlp-sgd", "fast"], *parts, digits.test, epochs=1)
+    assert list(table.index) == ["mlp-sgd", "fast"]
+    assert table.loc["fast", "parameters"] == count_parameters(build_model("fast"))
+    assert table.loc["mlp-sgd", "report_accuracy"] == 0.974
+    assert ((table["test_accuracy"] > 0.1) & (table["test_accuracy"] <= 1)).all()
+    assert (table["seconds_per_epoch"] > 0).all()
+
+
+def test_overrides_apply_to_every_run(parts):
+    study = studies.lr_sweep("mlp-sgd", *parts, lrs=[0.05], epochs=1, batch_size=128)
+    assert study.runs["epochs"].tolist() == [1]
+    assert functools.reduce(lambda a, b: a and b, study.histories["epoch"] == 1)

@@ -1,0 +1,123 @@
+"""Plots return figures; the gallery pages and filters; the lesson picks its data and mode."""
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from mnist_course import plots
+from mnist_course.augment import elastic, random_affine
+from mnist_course.gallery import Gallery
+from mnist_course.lesson import SMOKE_TEST, SMOKE_TRAIN, Lesson
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    matplotlib.pyplot.close("all")
+
+
+def test_every_plot_returns_its_figure(digits):
+    history = pd.DataFrame({"epoch": [1, 2], "train_loss": [1.0, 0.5], "val_loss": [1.1, 0.6],
+                            "train_accuracy": [0.6, 0.8], "val_accuracy": [0.5, 0.7]})  # fmt: skip
+    matrix = np.arange(100).reshape(10, 10)
+    figures = [
+        plots.plot_samples(digits.train, per_class=3),
+        plots.plot_class_distribution(train=digits.train, test=digits.test),
+        plots.plot_history(history, title="t"),
+        plots.plot_confusion_matrix(matrix, digits.classes, normalize=True),
+        plots.plot_probabilities(
+            np.full(10, 0.1), digits.classes, image=digits.test.images[0].numpy()
+        ),
+        plots.plot_misclassified(
+            digits.test,
+            pd.DataFrame(
+                {
+                    "index": [0, 1],
+                    "true": ["1", "2"],
+                    "predicted": ["7", "3"],
+                    "confidence": [0.9, 0.8],
+                }
+            ),
+        ),  # fmt: skip
+    ]
+    assert all(isinstance(figure, Figure) for figure in figures)
+    samples = figures[0]
+    assert sum(1 for axes in samples.axes if axes.images) == 30
+    heatmap = figures[3].axes[0].images[0].get_array()
+    np.testing.assert_allclose(np.asarray(heatmap).sum(axis=1), np.ones(10))
+
+
+def test_study_plot_marks_diverged_runs():
+    runs = pd.DataFrame({"lr": [0.01, 0.1, 10.0], "val_accuracy": [0.8, 0.9, np.nan],
+                         "status": ["completed", "completed", "diverged"], "seed": 0})  # fmt: skip
+    figure = plots.plot_study(runs, "lr")
+    axes = figure.axes[0]
+    assert axes.get_xscale() == "log"
+    assert [t.get_text() for t in axes.texts] == ["diverged"]
+
+
+def test_gallery_pages_filters_and_says_where_it_ends(digits):
+    gallery = Gallery(digits.train, per_page=100)
+    assert gallery.pages == 15 and len(gallery.page_indices()) == 100
+    gallery.previous_page()
+    assert "this is the first page" in gallery.status.value and gallery.page == 0
+    for _ in range(20):
+        gallery.next_page()
+    assert gallery.page == 14 and "this is the last page" in gallery.status.value
+    assert len(gallery.page_indices()) == 37
+    gallery.filter.value = 3  # as if chosen in the dropdown
+    assert gallery.page == 0 and set(digits.train.labels[gallery.indices].tolist()) == {3}
+    assert f"of {digits.train.class_counts()[3]} (only 3)" in gallery.status.value
+    picture = gallery.render()
+    assert picture.size == ((20 * 29 + 1) * 2, (5 * 29 + 1) * 2)
+    assert bytes(gallery.picture.value).startswith(b"\x89PNG")
+
+
+def test_lesson_smoke_mode_without_data_uses_digits(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("MNIST_COURSE_DATA", str(tmp_path))
+    monkeypatch.setenv("MNIST_COURSE_SMOKE", "1")
+    lesson = Lesson.start()
+    out = capsys.readouterr().out
+    assert lesson.smoke and lesson.source == "digits"
+    assert "scikit-learn's digits" in out and "SMOKE mode" in out
+    assert lesson.epochs(15) == 1 and lesson.pick([1, 2, 3], smoke=[1]) == [1]
+
+
+def test_lesson_full_mode_without_data_fails_loudly(monkeypatch, tmp_path):
+    from mnist_course import DataError
+
+    monkeypatch.setenv("MNIST_COURSE_DATA", str(tmp_path))
+    monkeypatch.delenv("MNIST_COURSE_SMOKE", raising=False)
+    monkeypatch.setattr(
+        "socket.create_connection", lambda *a, **k: (_ for _ in ()).throw(OSError("offline"))
+    )
+    with pytest.raises(DataError, match="could not download MNIST"):
+        Lesson.start()
+
+
+@pytest.mark.real_mnist
+def test_lesson_smoke_mode_uses_real_mnist_when_present(real_mnist_root, monkeypatch):
+    monkeypatch.setenv("MNIST_COURSE_DATA", str(real_mnist_root))
+    lesson = Lesson.start(smoke=True)
+    assert lesson.source == "mnist"
+    assert (len(lesson.data.train), len(lesson.data.test)) == (SMOKE_TRAIN, SMOKE_TEST)
+
+
+def test_augmentations_are_per_image_and_keep_shape(digits):
+    images = digits.train.images[:1].float().div(255).unsqueeze(1).repeat(8, 1, 1, 1)
+    for augment in (random_affine, elastic):
+        out = augment(images)
+        assert out.shape == images.shape and out.min() >= 0 and out.max() <= 1
+        assert len({tuple(o.flatten().tolist()) for o in out}) == 8, "each image its own distortion"
+
+
+def test_augmentations_with_zero_strength_change_nothing(digits):
+    images = digits.train.images[:4].float().div(255).unsqueeze(1)
+    still = random_affine(images, degrees=0, translate=0, scale=(1, 1), shear=0)
+    torch.testing.assert_close(still, images, atol=1e-5, rtol=0)
+    torch.testing.assert_close(elastic(images, alpha=0), images, atol=1e-5, rtol=0)
