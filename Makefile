@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LINTED := mnist_course tests $(wildcard benchmarks notebooks)
 
-.PHONY: setup lab test lint format course bench clean
+.PHONY: setup browser lab test lint format course bench clean
 
 setup: $(STAMP)
 
@@ -20,7 +20,16 @@ $(STAMP): pyproject.toml
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
-test: setup
+# The browser test needs Debian's Chromium; install it when missing and we may (root, apt-get).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium for the browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	      || echo "chromium could not be installed: the browser test will be skipped"; \
+	  else echo "no chromium (and no root apt-get): the browser test will be skipped"; fi; }
+
+test: setup browser
 	$(BIN)/python -m pytest
 
 lint: setup
@@ -30,6 +39,18 @@ lint: setup
 format: setup
 	$(BIN)/ruff check --fix $(LINTED)
 	$(BIN)/ruff format $(LINTED)
+
+# Every notebook in full mode (the learners' course); executed copies land in build/notebooks.
+course: setup
+	$(BIN)/python -m benchmarks.course --full
+
+# The quick benchmarks (each script also takes --full); they need real MNIST (MNIST_COURSE_DATA).
+bench: setup
+	$(BIN)/python -m benchmarks.data_path
+	$(BIN)/python -m benchmarks.time_to_accuracy
+	$(BIN)/python -m benchmarks.recipes
+	$(BIN)/python -m benchmarks.latency
+	$(BIN)/python -m benchmarks.course
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -37,7 +37,8 @@ def main() -> None:
         print(rows[-1], flush=True)
     table = pd.DataFrame(rows).set_index("recipe")
     table["meets_report"] = [
-        None if pd.isna(r) else a >= r for a, r in zip(table["accuracy"], table["report_accuracy"])
+        None if pd.isna(r) else a >= r
+        for a, r in zip(table["accuracy"], table["report_accuracy"], strict=True)
     ]
     finish("Reference recipes (test accuracy, training seconds)", table, {"recipes": rows})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -13,8 +14,15 @@ from PIL import Image, UnidentifiedImageError
 from .data.normalization import Normalization
 from .errors import DataError
 from .preprocess import BlankImageError, to_mnist_style
-from .training.checkpoint import Checkpoint
 from .training.evaluate import model_device
+
+
+class Classifier(Protocol):
+    """Anything with a model, its normalisation and class names: a Checkpoint or a TrainResult."""
+
+    model: torch.nn.Module
+    normalization: Normalization
+    classes: tuple[str, ...]
 
 
 @dataclass
@@ -51,22 +59,26 @@ def to_model_input(mnist_image: np.ndarray, normalization: Normalization) -> tor
 
 
 @torch.no_grad()
-def predict_image(checkpoint: Checkpoint, image: Image.Image | np.ndarray) -> Prediction:
-    """MNIST-style preprocessing, the checkpoint's normalisation, then the model's probabilities.
+def predict_prepared(classifier: Classifier, mnist_image: np.ndarray) -> Prediction:
+    """The model's answer for an image already in MNIST form (28x28 uint8, ink high)."""
+    model = classifier.model.eval()
+    batch = to_model_input(mnist_image, classifier.normalization).to(model_device(model))
+    probabilities = model(batch).float().exp()[0].cpu()
+    index = int(probabilities.argmax())
+    return Prediction(index, classifier.classes[index], probabilities.tolist(), mnist_image)
+
+
+def predict_image(classifier: Classifier, image: Image.Image | np.ndarray) -> Prediction:
+    """MNIST-style preprocessing, the model's normalisation, then its probabilities.
 
     Raises ``BlankImageError`` for a picture with no ink: no guess is better than a random one.
     """
-    mnist_image = to_mnist_style(image)
-    batch = to_model_input(mnist_image, checkpoint.normalization).to(model_device(checkpoint.model))
-    checkpoint.model.eval()
-    probabilities = checkpoint.model(batch).float().exp()[0].cpu()
-    index = int(probabilities.argmax())
-    return Prediction(index, checkpoint.classes[index], probabilities.tolist(), mnist_image)
+    return predict_prepared(classifier, to_mnist_style(image))
 
 
-def predict_file(checkpoint: Checkpoint, path: str | os.PathLike[str]) -> Prediction:
+def predict_file(classifier: Classifier, path: str | os.PathLike[str]) -> Prediction:
     """``predict_image`` on an image file; errors name the file."""
     try:
-        return predict_image(checkpoint, load_image(path))
+        return predict_image(classifier, load_image(path))
     except BlankImageError as exc:
         raise BlankImageError(f"{path}: {exc}") from exc

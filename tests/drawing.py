@@ -1,16 +1,35 @@
-"""Synthetic handwriting for tests: digits drawn as strokes with Pillow, at any size and place."""
+"""Synthetic handwriting for tests: digits drawn as strokes, at any size and place."""
 
 from __future__ import annotations
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageOps
+
+from mnist_course.strokes import Stroke, rasterize
 
 # Strokes of a few digits on a unit square (x right, y down), roughly as a person draws them.
-STROKES: dict[str, list[list[tuple[float, float]]]] = {
+TEMPLATES: dict[str, list[list[tuple[float, float]]]] = {
     "1": [[(0.45, 0.2), (0.55, 0.1), (0.55, 0.9)]],
     "7": [[(0.2, 0.15), (0.8, 0.15), (0.45, 0.9)]],
     "0": [[(0.5, 0.1), (0.25, 0.3), (0.25, 0.7), (0.5, 0.9), (0.75, 0.7), (0.75, 0.3), (0.5, 0.1)]],
     "L": [[(0.3, 0.1), (0.3, 0.9), (0.6, 0.9)]],
 }
+
+
+def digit_strokes(
+    digit: str,
+    canvas: int = 280,
+    box: tuple[float, float, float, float] = (0.1, 0.1, 0.9, 0.9),
+    width: float = 0.08,
+) -> list[Stroke]:
+    """The template of ``digit`` placed in ``box`` (fractions of the canvas), as strokes."""
+    left, top, right, bottom = (v * canvas for v in box)
+    stroke_width = max(1, round(width * (right - left)))
+    return [
+        Stroke(
+            stroke_width, [(left + x * (right - left), top + y * (bottom - top)) for x, y in line]
+        )
+        for line in TEMPLATES[digit]
+    ]
 
 
 def draw_digit(
@@ -22,18 +41,10 @@ def draw_digit(
     paper: int = 0,
     mode: str = "L",
 ) -> Image.Image:
-    """Draw ``digit`` inside ``box`` (fractions of the canvas) with strokes ``width`` of the box."""
-    background = (0, 0, 0, 0) if mode == "RGBA" else paper
-    colour = (20, 20, 20, 255) if mode == "RGBA" else ink
-    image = Image.new(mode, (canvas, canvas), background)
-    pen = ImageDraw.Draw(image)
-    left, top, right, bottom = (v * canvas for v in box)
-    stroke = max(1, round(width * (right - left)))
-    for line in STROKES[digit]:
-        points = [(left + x * (right - left), top + y * (bottom - top)) for x, y in line]
-        pen.line(points, fill=colour, width=stroke, joint="curve")
-        for x, y in points:
-            pen.ellipse(
-                [x - stroke / 2, y - stroke / 2, x + stroke / 2, y + stroke / 2], fill=colour
-            )
-    return image
+    """A picture of ``digit``: light on dark by default, ``ink``/``paper`` to change, or RGBA."""
+    mask = rasterize(digit_strokes(digit, canvas, box, width), canvas)
+    if mode == "RGBA":
+        picture = Image.new("RGBA", mask.size, (20, 20, 20, 255))
+        picture.putalpha(mask)  # dark ink on a transparent canvas
+        return picture
+    return ImageOps.colorize(mask, black=(paper,) * 3, white=(ink,) * 3).convert("L")

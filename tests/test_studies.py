@@ -53,7 +53,7 @@ def test_grid_search_picks_the_best_combination(parts):
 def test_stop_button_ends_the_study_with_finished_runs(parts, monkeypatch):
     calls = {"n": 0}
 
-    def stop_during_second_run(history):
+    def stop_during_second_run(epoch):
         raise KeyboardInterrupt
 
     def train_and_maybe_stop(*args, **kwargs):

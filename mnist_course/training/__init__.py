@@ -10,7 +10,7 @@ from .checkpoint import (
     update_metrics,
 )
 from .evaluate import Evaluation, evaluate
-from .loop import HISTORY_COLUMNS, TrainResult, train
+from .loop import HISTORY_COLUMNS, EpochEnd, TrainResult, train
 from .recipes import RECIPES, Recipe, base_recipe_for, get_recipe, recipe_table
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "RECIPES",
     "Checkpoint",
     "CheckpointError",
+    "EpochEnd",
     "Evaluation",
     "Recipe",
     "TrainResult",

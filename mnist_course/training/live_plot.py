@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
-import pandas as pd
+
+if TYPE_CHECKING:
+    from .loop import EpochEnd
 
 
 class LivePlot:
@@ -15,7 +19,7 @@ class LivePlot:
     def __init__(self) -> None:
         self._handle = None
 
-    def __call__(self, history: pd.DataFrame) -> None:
+    def __call__(self, epoch: EpochEnd) -> None:
         try:
             from IPython import get_ipython
             from IPython.display import display
@@ -25,7 +29,7 @@ class LivePlot:
             return
         from ..plots import plot_history
 
-        figure = plot_history(history)
+        figure = plot_history(epoch.history)
         if self._handle is None:
             self._handle = display(figure, display_id=True)
         else:

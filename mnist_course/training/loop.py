@@ -50,7 +50,17 @@ HISTORY_COLUMNS = [
 DIVERGENCE_CHECK_EVERY = 25
 """Batches between checks that the loss is still finite (each check waits for the device)."""
 
-EpochCallback = Callable[[pd.DataFrame], None]
+
+@dataclass
+class EpochEnd:
+    """What an epoch callback receives: the history so far and the model as it is now."""
+
+    history: pd.DataFrame
+    model: nn.Module
+    normalization: Normalization
+
+
+EpochCallback = Callable[[EpochEnd], None]
 
 
 @dataclass
@@ -305,7 +315,7 @@ def train(
                            epoch == best_epoch, best_accuracy, best_epoch)  # fmt: skip
             epochs.set_postfix(val_acc=f"{val_accuracy:.4f}", refresh=False)
             for callback in callbacks:
-                callback(frame)
+                callback(EpochEnd(frame, model, normalization))
     except KeyboardInterrupt:
         status = "interrupted"
     finally:

@@ -1,0 +1,90 @@
+"""Benchmark 1: one training epoch through the usual PyTorch data path vs the course's.
+
+(a) ``torchvision.datasets.MNIST`` + ``ToTensor`` + ``Normalize`` + ``DataLoader``: what every
+report and the PyTorch example use; each image goes through PIL and is collated in Python.
+(b) ``BatchIterator``: the uint8 tensors stay in memory, each batch is one index + normalise.
+Same model, batch size, optimizer and seed; measured alternately in one run, median of repeats.
+``--quick`` (default) times the first 300 batches of an epoch; ``--full`` whole epochs.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+from torchvision import datasets, transforms
+
+from benchmarks.common import finish, median, parser, real_mnist
+from mnist_course import BatchIterator, compute_normalization, seed_everything
+from mnist_course.data import write_idx
+from mnist_course.models import build_model
+
+BATCH = 64
+
+
+def torchvision_loader(train, root: Path, mean: float, std: float) -> DataLoader:
+    """The reports' pipeline, reading real IDX files through torchvision's own MNIST class."""
+    raw = root / "MNIST" / "raw"
+    write_idx(train.images.numpy(), raw / "train-images-idx3-ubyte")
+    write_idx(train.labels.numpy().astype("uint8"), raw / "train-labels-idx1-ubyte")
+    write_idx(train.images[:1].numpy(), raw / "t10k-images-idx3-ubyte")
+    write_idx(train.labels[:1].numpy().astype("uint8"), raw / "t10k-labels-idx1-ubyte")
+    pipeline = transforms.Compose([transforms.ToTensor(), transforms.Normalize((mean,), (std,))])
+    dataset = datasets.MNIST(str(root), train=True, download=False, transform=pipeline)
+    return DataLoader(dataset, batch_size=BATCH, shuffle=True)
+
+
+def timed_epoch(arch: str, batches: Iterable, limit: int | None) -> float:
+    """Seconds to train ``arch`` (SGD lr 0.01) over ``batches``, at most ``limit`` of them."""
+    seed_everything(0)
+    model = build_model(arch)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    model.train()
+    started = time.perf_counter()
+    for step, (images, labels) in enumerate(batches, start=1):
+        loss = F.nll_loss(model(images), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if limit is not None and step >= limit:
+            break
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    args = parser(__doc__.splitlines()[0]).parse_args()
+    train = real_mnist(args.data).train
+    stats = compute_normalization(train.images)
+    limit, repeats = (None, 3) if args.full else (300, 3)
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        loader = torchvision_loader(train, Path(scratch), stats.mean, stats.std)
+        fast = BatchIterator(train, BATCH, shuffle=True, normalization=stats)
+        for arch in ("cnn3", "mlp"):
+            times = {"torchvision + DataLoader": [], "in-memory BatchIterator": []}
+            for _ in range(repeats):  # alternate, so drift in machine load hits both alike
+                times["torchvision + DataLoader"].append(timed_epoch(arch, loader, limit))
+                times["in-memory BatchIterator"].append(timed_epoch(arch, fast, limit))
+            for path, values in times.items():
+                rows.append({"model": arch, "data path": path, "seconds": median(values)})
+    table = pd.DataFrame(rows).pivot(index="model", columns="data path", values="seconds")
+    table["speedup"] = table["torchvision + DataLoader"] / table["in-memory BatchIterator"]
+    scope = "full epoch" if args.full else f"first {limit} batches of an epoch"
+    figures = {
+        "data_path_speedup": round(float(table.loc["cnn3", "speedup"]), 2),
+        "data_path_speedup_mlp": round(float(table.loc["mlp", "speedup"]), 2),
+        "seconds": {m: table.loc[m].drop("speedup").round(2).to_dict() for m in table.index},
+        "scope": scope,
+    }
+    finish(f"Data path: seconds for the {scope}, batch {BATCH}, SGD (median of {repeats})",
+           table.round(2), figures)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""The drawing notebook in a real browser: JupyterLab, headless Chromium, a mouse that draws.
+
+Starts JupyterLab on 127.0.0.1 (random port and token), opens ``07_draw_a_digit`` in Debian's
+Chromium through Playwright, runs every cell, draws digits with the mouse and waits for the
+model's answer; checks Clear; saves, reloads the page and draws again (the ipycanvas reconnect
+bug would leave the browser canvas blank while the kernel still answered); saves a screenshot.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from mnist_course import load_data
+from mnist_course.training import get_recipe, train
+from tests.drawing import TEMPLATES
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+ROOT = Path(__file__).parents[1]
+NOTEBOOK = "07_draw_a_digit.ipynb"
+SCREENSHOT = Path(os.environ.get("MNIST_COURSE_SCREENSHOTS", ROOT / "build" / "screenshots"))
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+INK_JS = """c => {
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i] < 128 && d[i + 3] > 0) n++;
+  return n;
+}"""
+"""Counts dark pixels on the browser's canvas: what the learner actually sees drawn."""
+
+pytestmark = [
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"no Chromium at {CHROMIUM}: "
+        "install Debian's 'chromium' package (make test does, as root)",
+    ),  # fmt: skip
+]
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> tuple[Path, bool]:
+    """A model trained with the course's ``fast`` recipe; on real MNIST whenever it is there."""
+    path = tmp_path_factory.mktemp("model") / "fast.pt"
+    try:
+        splits, real = load_data("mnist", download=False), True
+        recipe = get_recipe("fast")
+    except Exception:  # noqa: BLE001 - no real MNIST: the offline digits still exercise the UI
+        splits, real = load_data("digits"), False
+        recipe = get_recipe("fast").replace(epochs=4)
+    train(recipe, splits.train, splits.test, checkpoint=path, progress=False)
+    return path, real
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, checkpoint):
+    """A JupyterLab server holding the drawing notebook and the model; stopped by its PID."""
+    root = tmp_path_factory.mktemp("lab")
+    shutil.copy(ROOT / "notebooks" / NOTEBOOK, root / NOTEBOOK)
+    (root / "runs").mkdir()
+    shutil.copy(checkpoint[0], root / "runs" / "fast.pt")
+    lab_settings = {  # no news toast; open with the notebook's kernel, never a kernel dialog
+        "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+        "notebook-extension/tracker": {"autoStartDefaultKernel": True},
+    }
+    for name, values in lab_settings.items():
+        path = root / ".settings" / "@jupyterlab" / f"{name}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "MNIST_COURSE_SMOKE": "1", "JUPYTER_CONFIG_DIR": str(root / ".config"),
+           "JUPYTER_RUNTIME_DIR": str(root / ".runtime")}  # fmt: skip
+    command = [
+        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        f"--LabApp.user_settings_dir={root / '.settings'}",
+    ]  # fmt: skip
+    log = (root / "server.log").open("w")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"JupyterLab exited: {(root / 'server.log').read_text()[-2000:]}")
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("JupyterLab did not answer within 60 s")
+                time.sleep(0.2)
+        # Start the notebook's kernel first, so the page opens without a "Select Kernel" dialog.
+        session = {"path": NOTEBOOK, "type": "notebook", "name": "", "kernel": {"name": "python3"}}
+        request = urllib.request.Request(
+            f"{url}/api/sessions?token={token}", data=json.dumps(session).encode(), method="POST",
+            headers={"Content-Type": "application/json"},
+        )  # fmt: skip
+        urllib.request.urlopen(request, timeout=30)
+        yield f"{url}/lab/tree/{NOTEBOOK}?token={token}"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+def _draw(page, canvas, digit: str) -> None:
+    """Drag the mouse along the strokes of ``digit``, inside the canvas."""
+    box = canvas.bounding_box()
+    for line in TEMPLATES[digit]:
+        points = [(box["x"] + (0.1 + 0.8 * x) * box["width"],
+                   box["y"] + (0.1 + 0.8 * y) * box["height"]) for x, y in line]  # fmt: skip
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=8)
+        page.mouse.up()
+
+
+def test_draw_recognise_clear_reload_and_draw_again(lab, checkpoint):
+    expect = sync_api.expect
+    expect.set_options(timeout=60_000)
+    recognised = r"it's a \d" if not checkpoint[1] else None
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        page.goto(lab)
+        page.locator(".jp-NotebookPanel").wait_for()
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.locator('li[data-command="runmenu:run-all"]').click()
+
+        canvas = page.locator("canvas.mnist-draw-canvas")
+        answer = page.locator(".mnist-draw-answer")
+        expect(answer).to_have_text("draw a digit")
+
+        for digit in ("7", "1"):
+            _draw(page, canvas, digit)
+            expect(answer).to_contain_text(f"it's a {digit}" if recognised is None else "it's a")
+            assert canvas.evaluate(INK_JS) > 500, "the strokes are drawn in the browser"
+            if digit == "7":
+                page.locator(".mnist-draw-clear").click()
+                expect(answer).to_have_text("draw a digit")
+                assert canvas.evaluate(INK_JS) == 0
+
+        SCREENSHOT.mkdir(parents=True, exist_ok=True)
+        page.locator(".jp-OutputArea-output:has(canvas.mnist-draw-canvas)").screenshot(
+            path=SCREENSHOT / "draw_a_digit.png"
+        )
+
+        page.locator('.jp-NotebookPanel-toolbar [data-command="docmanager:save"]').click()
+        expect(page.locator(".lm-TabBar-tab.jp-mod-dirty")).to_have_count(0)
+        page.reload()
+        canvas = page.locator("canvas.mnist-draw-canvas")
+        answer = page.locator(".mnist-draw-answer")
+        expect(canvas).to_be_visible()
+        expect.poll = None  # (not used: the ink check below waits through expect instead)
+        page.wait_for_function(
+            f"() => ({INK_JS})(document.querySelector('canvas.mnist-draw-canvas')) > 500"
+        )
+        page.locator(".mnist-draw-clear").click()
+        expect(answer).to_have_text("draw a digit")
+        _draw(page, canvas, "0")
+        expect(answer).to_contain_text("it's a 0" if recognised is None else "it's a")
+        assert canvas.evaluate(INK_JS) > 500, "after a reload the browser canvas still draws"
+        browser.close()
+    assert (SCREENSHOT / "draw_a_digit.png").stat().st_size > 10_000
