@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 
@@ -20,6 +21,7 @@ from .data.dataset import DigitDataset
 from .errors import DataError
 from .runtime import pick_device
 
+T = TypeVar("T")
 SMOKE_ENV_VAR = "MNIST_COURSE_SMOKE"
 SMOKE_TRAIN, SMOKE_TEST = 3000, 1000
 
@@ -73,7 +75,7 @@ class Lesson:
         """``full`` epochs for learners, ``smoke`` in a quick run."""
         return smoke if self.smoke else full
 
-    def pick(self, full, smoke):  # noqa: ANN001, ANN201 - any value, e.g. a list of rates
+    def pick(self, full: T, smoke: T) -> T:
         """``full`` for learners, ``smoke`` in a quick run (e.g. fewer settings in a study)."""
         return smoke if self.smoke else full
 
