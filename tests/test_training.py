@@ -128,6 +128,15 @@ def test_interrupt_keeps_best_and_resume_finishes_exactly(parts, tmp_path):
     )
 
 
+def test_a_new_run_never_reports_an_old_runs_checkpoint(parts, tmp_path):
+    train(SMALL.replace(epochs=1), *parts, checkpoint=tmp_path / "run.pt", progress=False)
+    stopped_at_once = press_stop_at(build_model("fast"), call=1)
+    fresh = train(SMALL, *parts, model=stopped_at_once, checkpoint=tmp_path / "run.pt",
+                  progress=False)  # fmt: skip
+    assert fresh.status == "interrupted"
+    assert fresh.checkpoint is None and fresh.last_checkpoint is None, "those files are older"
+
+
 def test_resume_refuses_a_different_recipe(parts, tmp_path):
     train(SMALL.replace(epochs=1), *parts, checkpoint=tmp_path / "run.pt", progress=False)
     with pytest.raises(CheckpointError, match="different recipe \\(lr changed\\)"):

@@ -262,12 +262,14 @@ def train(
     checkpoint = Path(checkpoint) if checkpoint is not None else None
     history: list[dict] = []
     start_epoch, best_accuracy, best_epoch, best_weights = 1, float("-inf"), None, None
+    wrote_best = wrote_last = False  # what *this* run wrote: old files at the path don't count
     if resume:
         if checkpoint is None:
             raise CheckpointError("resume=True needs the checkpoint path of the run to continue")
         history, start_epoch, best_accuracy, best_epoch, best_weights = _resume_state(
             checkpoint, model, run
         )
+        wrote_best, wrote_last = best_weights is not None, True
     callbacks = list(callbacks)
     if live_plot:
         from .live_plot import LivePlot
@@ -313,6 +315,7 @@ def train(
             if checkpoint is not None:
                 _save_both(checkpoint, run, arch, train_data, normalization, frame, epoch,
                            epoch == best_epoch, best_accuracy, best_epoch)  # fmt: skip
+                wrote_last, wrote_best = True, wrote_best or epoch == best_epoch
             epochs.set_postfix(val_acc=f"{val_accuracy:.4f}", refresh=False)
             for callback in callbacks:
                 callback(EpochEnd(frame, model, normalization))
@@ -337,12 +340,8 @@ def train(
         best_val_accuracy=best_accuracy if best_epoch is not None else float("nan"),
         train_seconds=float(frame["seconds"].sum()) if len(frame) else 0.0,
         device=device,
-        checkpoint=checkpoint if checkpoint is not None and checkpoint.is_file() else None,
-        last_checkpoint=(
-            last_checkpoint_path(checkpoint)
-            if checkpoint is not None and last_checkpoint_path(checkpoint).is_file()
-            else None
-        ),
+        checkpoint=checkpoint if wrote_best else None,
+        last_checkpoint=last_checkpoint_path(checkpoint) if wrote_last else None,
         notes=notes,
     )
 
