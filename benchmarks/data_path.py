@@ -5,6 +5,10 @@ report and the PyTorch example use; each image goes through PIL and is collated 
 (b) ``BatchIterator``: the uint8 tensors stay in memory, each batch is one index + normalise.
 Same model, batch size, optimizer and seed; measured alternately in one run, median of repeats.
 ``--quick`` (default) times the first 300 batches of an epoch; ``--full`` whole epochs.
+
+A third row per path times the batches alone (no model), so the table also shows why the ratio
+for a given model cannot exceed ``(data + model) / model``: the ``ceiling`` column is the ratio
+the epoch would reach if the course's data path cost nothing at all.
 """
 
 from __future__ import annotations
@@ -40,6 +44,16 @@ def torchvision_loader(train, root: Path, mean: float, std: float) -> DataLoader
     return DataLoader(dataset, batch_size=BATCH, shuffle=True)
 
 
+def timed_batches(batches: Iterable, limit: int | None) -> float:
+    """Seconds to produce ``limit`` batches and nothing else: the data path's own cost."""
+    started = time.perf_counter()
+    for step, (images, labels) in enumerate(batches, start=1):
+        images.sum(), labels.sum()  # touch the data, as a model's first layer would
+        if limit is not None and step >= limit:
+            break
+    return time.perf_counter() - started
+
+
 def timed_epoch(arch: str, batches: Iterable, limit: int | None) -> float:
     """Seconds to train ``arch`` (SGD lr 0.01) over ``batches``, at most ``limit`` of them."""
     seed_everything(0)
@@ -66,6 +80,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         loader = torchvision_loader(train, Path(scratch), stats.mean, stats.std)
         fast = BatchIterator(train, BATCH, shuffle=True, normalization=stats)
+        data_only = {"torchvision + DataLoader": [], "in-memory BatchIterator": []}
+        for _ in range(repeats):
+            data_only["torchvision + DataLoader"].append(timed_batches(loader, limit))
+            data_only["in-memory BatchIterator"].append(timed_batches(fast, limit))
+        for path, values in data_only.items():
+            rows.append({"model": "(data only)", "data path": path, "seconds": median(values)})
         for arch in ("cnn3", "mlp"):
             times = {"torchvision + DataLoader": [], "in-memory BatchIterator": []}
             for _ in range(repeats):  # alternate, so drift in machine load hits both alike
@@ -74,16 +94,28 @@ def main() -> None:
             for path, values in times.items():
                 rows.append({"model": arch, "data path": path, "seconds": median(values)})
     table = pd.DataFrame(rows).pivot(index="model", columns="data path", values="seconds")
-    table["speedup"] = table["torchvision + DataLoader"] / table["in-memory BatchIterator"]
+    usual, course = table["torchvision + DataLoader"], table["in-memory BatchIterator"]
+    table["speedup"] = usual / course
+    usual_data = usual.loc["(data only)"]
+    model_alone = (course - course.loc["(data only)"]).clip(lower=1e-9)
+    table["ceiling"] = (usual / model_alone).where(table.index != "(data only)")
     scope = "full epoch" if args.full else f"first {limit} batches of an epoch"
     figures = {
         "data_path_speedup": round(float(table.loc["cnn3", "speedup"]), 2),
         "data_path_speedup_mlp": round(float(table.loc["mlp", "speedup"]), 2),
-        "seconds": {m: table.loc[m].drop("speedup").round(2).to_dict() for m in table.index},
+        "data_only_speedup": round(float(table.loc["(data only)", "speedup"]), 1),
+        "data_path_ceiling": round(float(table.loc["cnn3", "ceiling"]), 2),
+        "usual_data_share_cnn3": round(float(usual_data / usual.loc["cnn3"]), 3),
+        "seconds": {m: usual_course(table, m) for m in table.index},
         "scope": scope,
     }
     finish(f"Data path: seconds for the {scope}, batch {BATCH}, SGD (median of {repeats})",
            table.round(2), figures)  # fmt: skip
+
+
+def usual_course(table: pd.DataFrame, model: str) -> dict[str, float]:
+    """The two paths' seconds for one row, for the JSON line."""
+    return table.loc[model].drop(["speedup", "ceiling"]).round(2).to_dict()
 
 
 if __name__ == "__main__":
