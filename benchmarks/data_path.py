@@ -30,6 +30,8 @@ from mnist_course.data import write_idx
 from mnist_course.models import build_model
 
 BATCH = 64
+USUAL, COURSE = "torchvision + DataLoader", "in-memory BatchIterator"
+DATA_ONLY = "(data only)"
 
 
 def torchvision_loader(train, root: Path, mean: float, std: float) -> DataLoader:
@@ -71,6 +73,11 @@ def timed_epoch(arch: str, batches: Iterable, limit: int | None) -> float:
     return time.perf_counter() - started
 
 
+def timed(arch: str | None, batches: Iterable, limit: int | None) -> float:
+    """An epoch of ``arch`` over ``batches``, or with no model the batches alone."""
+    return timed_batches(batches, limit) if arch is None else timed_epoch(arch, batches, limit)
+
+
 def main() -> None:
     args = parser(__doc__.splitlines()[0]).parse_args()
     train = real_mnist(args.data).train
@@ -80,42 +87,32 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         loader = torchvision_loader(train, Path(scratch), stats.mean, stats.std)
         fast = BatchIterator(train, BATCH, shuffle=True, normalization=stats)
-        data_only = {"torchvision + DataLoader": [], "in-memory BatchIterator": []}
-        for _ in range(repeats):
-            data_only["torchvision + DataLoader"].append(timed_batches(loader, limit))
-            data_only["in-memory BatchIterator"].append(timed_batches(fast, limit))
-        for path, values in data_only.items():
-            rows.append({"model": "(data only)", "data path": path, "seconds": median(values)})
-        for arch in ("cnn3", "mlp"):
-            times = {"torchvision + DataLoader": [], "in-memory BatchIterator": []}
+        for arch in (None, "cnn3", "mlp"):
+            times: dict[str, list[float]] = {USUAL: [], COURSE: []}
             for _ in range(repeats):  # alternate, so drift in machine load hits both alike
-                times["torchvision + DataLoader"].append(timed_epoch(arch, loader, limit))
-                times["in-memory BatchIterator"].append(timed_epoch(arch, fast, limit))
+                times[USUAL].append(timed(arch, loader, limit))
+                times[COURSE].append(timed(arch, fast, limit))
             for path, values in times.items():
-                rows.append({"model": arch, "data path": path, "seconds": median(values)})
+                rows.append({"model": arch or DATA_ONLY, "data path": path,
+                             "seconds": median(values)})  # fmt: skip
     table = pd.DataFrame(rows).pivot(index="model", columns="data path", values="seconds")
-    usual, course = table["torchvision + DataLoader"], table["in-memory BatchIterator"]
+    seconds = table[[COURSE, USUAL]].round(2).to_dict(orient="index")
+    usual, course = table[USUAL], table[COURSE]
     table["speedup"] = usual / course
-    usual_data = usual.loc["(data only)"]
-    model_alone = (course - course.loc["(data only)"]).clip(lower=1e-9)
-    table["ceiling"] = (usual / model_alone).where(table.index != "(data only)")
+    model_alone = (course - course.loc[DATA_ONLY]).clip(lower=1e-9)
+    table["ceiling"] = (usual / model_alone).where(table.index != DATA_ONLY)
     scope = "full epoch" if args.full else f"first {limit} batches of an epoch"
     figures = {
         "data_path_speedup": round(float(table.loc["cnn3", "speedup"]), 2),
         "data_path_speedup_mlp": round(float(table.loc["mlp", "speedup"]), 2),
-        "data_only_speedup": round(float(table.loc["(data only)", "speedup"]), 1),
+        "data_only_speedup": round(float(table.loc[DATA_ONLY, "speedup"]), 1),
         "data_path_ceiling": round(float(table.loc["cnn3", "ceiling"]), 2),
-        "usual_data_share_cnn3": round(float(usual_data / usual.loc["cnn3"]), 3),
-        "seconds": {m: usual_course(table, m) for m in table.index},
+        "usual_data_share_cnn3": round(float(usual.loc[DATA_ONLY] / usual.loc["cnn3"]), 3),
+        "seconds": seconds,
         "scope": scope,
     }
     finish(f"Data path: seconds for the {scope}, batch {BATCH}, SGD (median of {repeats})",
            table.round(2), figures)  # fmt: skip
-
-
-def usual_course(table: pd.DataFrame, model: str) -> dict[str, float]:
-    """The two paths' seconds for one row, for the JSON line."""
-    return table.loc[model].drop(["speedup", "ceiling"]).round(2).to_dict()
 
 
 if __name__ == "__main__":
