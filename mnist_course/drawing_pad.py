@@ -37,9 +37,10 @@ def _png(image: Image.Image) -> bytes:
 
 def probability_bars(probabilities: list[float], classes: tuple[str, ...], top: int = 10) -> str:
     """The most likely classes as a small HTML bar chart (no plotting library, so it is instant)."""
-    order = np.argsort(probabilities)[::-1][:top]
     if len(classes) <= top:
         order = np.arange(len(classes))
+    else:
+        order = np.argsort(probabilities)[::-1][:top]
     best = int(np.argmax(probabilities))
     rows = []
     for index in order:
@@ -175,9 +176,8 @@ class DrawingPad:
             return None
         index = int(torch.randint(len(self.examples), (1,), generator=self._generator))
         self.strokes, self._drawing, self.shown_example = [], False, index
-        image = self.examples.images[index].numpy()
-        self._repaint(image)
-        self.prediction = predict_prepared(self.classifier, image)
+        self._repaint()
+        self.prediction = predict_prepared(self.classifier, self.examples.images[index].numpy())
         truth = ""
         if self.examples.labels is not None:
             truth = f" (the label says {self.examples.classes[int(self.examples.labels[index])]})"
@@ -203,13 +203,14 @@ class DrawingPad:
         self.canvas.stroke_style, self.canvas.line_width, self.canvas.line_cap = INK, width, "round"
         self.canvas.stroke_line(x0, y0, x1, y1)
 
-    def _repaint(self, image: np.ndarray | None = None) -> None:
-        """Redraw the whole pad from the strokes (or show an MNIST image, ink dark on paper)."""
+    def _repaint(self) -> None:
+        """Redraw the whole pad: the strokes, or the example shown (ink dark on paper)."""
         with hold_canvas():
             self.canvas.clear()
             self.canvas.fill_style = PAPER
             self.canvas.fill_rect(0, 0, self.size, self.size)
-            if image is not None:
+            if self.shown_example is not None and self.examples is not None:
+                image = self.examples.images[self.shown_example].numpy()
                 big = Image.fromarray(255 - image).resize((self.size, self.size), Image.NEAREST)
                 self.canvas.put_image_data(np.stack([np.asarray(big)] * 3, axis=-1), 0, 0)
             for stroke in self.strokes:
@@ -226,10 +227,7 @@ class DrawingPad:
         next command switches explicitly, then replay the strokes.
         """
         self.canvas._canvas_manager._current_canvas = None
-        if self.shown_example is not None and self.examples is not None:
-            self._repaint(self.examples.images[self.shown_example].numpy())
-        else:
-            self._repaint()
+        self._repaint()
 
     # --- answers ---
 
@@ -251,15 +249,9 @@ class DrawingPad:
         self.bars.value = probability_bars(prediction.probabilities, self.classifier.classes)
 
     def _on_upload(self, change: dict) -> None:
-        files = change["new"]
-        if not files:
-            return
-        content = (
-            files[0]["content"]
-            if isinstance(files, tuple | list)
-            else next(iter(files.values()))["content"]
-        )
-        self.recognise_picture(Image.open(io.BytesIO(bytes(content))))
+        files = change["new"]  # ipywidgets 8: a tuple of {"name", "content", ...}
+        if files:
+            self.recognise_picture(Image.open(io.BytesIO(bytes(files[0]["content"]))))
 
     def recognise_picture(self, picture: Image.Image) -> Prediction | None:
         """The fallback path: a photo or scan of a digit instead of strokes."""
