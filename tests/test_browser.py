@@ -180,7 +180,12 @@ def _run_all_cells(page) -> None:
             page.wait_for_function(f"({RUN_STATE_JS})() !== 'not started'", timeout=15_000)
         except sync_api.TimeoutError:
             continue
-        if page.wait_for_function(SETTLED_JS, timeout=240_000).json_value() == "done":
+        try:
+            settled = page.wait_for_function(SETTLED_JS, timeout=240_000).json_value()
+        except sync_api.TimeoutError:
+            pytest.fail(f"the notebook's run neither ended nor stalled in 240 s: "
+                        f"{_notebook_state(page)}")  # fmt: skip
+        if settled == "done":
             return
     pytest.fail(f"JupyterLab did not run the whole notebook: {_notebook_state(page)}")
 
