@@ -9,14 +9,14 @@ does not depend on what the weights are).
 from __future__ import annotations
 
 import time
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import torch
 
 from benchmarks.common import finish, parser
-from mnist_course import Normalization
+from mnist_course.classifier import Classifier
+from mnist_course.data import MNIST_NORMALIZATION
 from mnist_course.models import build_model
 from mnist_course.predict import predict_image
 from mnist_course.strokes import Stroke, rasterize
@@ -25,10 +25,7 @@ SEVEN = [Stroke(18, [(56, 42), (224, 42), (126, 252)])]
 
 
 def measure(arch: str, repeats: int) -> list[float]:
-    classifier = SimpleNamespace(
-        model=build_model(arch).eval(), normalization=Normalization(0.1307, 0.3081),
-        classes=tuple("0123456789"),
-    )  # fmt: skip
+    classifier = Classifier(build_model(arch), MNIST_NORMALIZATION, "0123456789").eval()
     for _ in range(20):  # warm-up: first calls allocate and pick kernels
         predict_image(classifier, rasterize(SEVEN, 280))
     times = []

@@ -28,7 +28,7 @@ def main() -> None:
     for name in names:
         recipe = RECIPES[name]
         result = train(recipe, train_part, validation, progress=False)
-        accuracy = evaluate(result.model, splits.test, result.normalization).accuracy
+        accuracy = evaluate(result.model, splits.test).accuracy
         rows.append({
             "recipe": name, "accuracy": round(accuracy, 4),
             "report_accuracy": recipe.report_accuracy, "seconds": round(result.train_seconds, 1),

@@ -24,7 +24,7 @@ def accuracy_per_epoch(recipe_name: str, seed: int, splits) -> pd.DataFrame:
         rows.append({
             "epoch": int(epoch.history["epoch"].iloc[-1]),
             "seconds": float(epoch.history["seconds"].sum()),
-            "test_accuracy": evaluate(epoch.model, splits.test, epoch.normalization).accuracy,
+            "test_accuracy": evaluate(epoch.model, splits.test).accuracy,
         })  # fmt: skip
 
     recipe = get_recipe(recipe_name).replace(seed=seed)

@@ -8,36 +8,33 @@ The notebooks teach; this package does the work once, so every lesson calls the 
 DigitDataset(1437 labeled images [28, 28], 10 classes, source='scikit-learn digits train')
 """
 
-from .data import (
-    BatchIterator,
-    DataSplits,
-    DigitDataset,
-    Normalization,
-    compute_normalization,
-    load_data,
-    stratified_split,
-)
-from .errors import CourseError, DataError
-from .paths import DATA_ENV_VAR, data_root
-from .preprocess import BlankImageError, to_mnist_style
-from .runtime import pick_device, seed_everything
+from importlib import import_module
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "DATA_ENV_VAR",
-    "BatchIterator",
-    "BlankImageError",
-    "CourseError",
-    "DataError",
-    "DataSplits",
-    "DigitDataset",
-    "Normalization",
-    "compute_normalization",
-    "data_root",
-    "load_data",
-    "pick_device",
-    "seed_everything",
-    "stratified_split",
-    "to_mnist_style",
-]
+_EXPORTS = {
+    "DATA_ENV_VAR": ".paths",
+    "BatchIterator": ".data",
+    "BlankImageError": ".preprocess",
+    "Classifier": ".classifier",
+    "CourseError": ".errors",
+    "DataError": ".errors",
+    "DataSplits": ".data",
+    "DigitDataset": ".data",
+    "Normalization": ".data",
+    "compute_normalization": ".data",
+    "data_root": ".paths",
+    "load_data": ".data",
+    "pick_device": ".runtime",
+    "seed_everything": ".runtime",
+    "stratified_split": ".data",
+    "to_mnist_style": ".preprocess",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> object:
+    """Import on first use, so ``python -m mnist_course`` starts (and stops) without torch."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name], __name__), name)

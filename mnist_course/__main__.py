@@ -1,3 +1,17 @@
-from .cli import main
+"""``python -m mnist_course`` and the ``mnist-course`` command.
 
-raise SystemExit(main())
+The command line imports torch while it starts; Ctrl-C in that second ends it quietly (status
+130), as it does once it runs.
+"""
+
+
+def run() -> None:
+    try:
+        from .cli import main
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    raise SystemExit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from .errors import CourseError
+
 
 def _current_umask() -> int:
     mask = os.umask(0)
@@ -38,3 +40,51 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def exclusive_lock(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Hold a lock file (holding our process id) while the body runs; refuse if another holds it.
+
+    A lock left behind by a process that no longer exists (killed, crashed) is taken over.
+    """
+    lock = Path(path)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            owner = _lock_owner(lock)
+            if owner is not None and _alive(owner):
+                raise CourseError(
+                    f"{lock.with_suffix('')}: another run (process {owner}) is writing there; "
+                    "wait for it or choose another path"
+                ) from None
+            lock.unlink(missing_ok=True)  # stale: its owner is gone
+            continue
+        with os.fdopen(fd, "w") as handle:
+            handle.write(str(os.getpid()))
+        break
+    else:
+        raise CourseError(f"{lock}: could not take the lock")
+    try:
+        yield lock
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _lock_owner(lock: Path) -> int | None:
+    try:
+        return int(lock.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, belongs to someone else
+        return True
+    return True

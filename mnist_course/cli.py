@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -32,6 +33,7 @@ from .training import (
     train,
     update_metrics,
 )
+from .training.run import check_output_path
 
 EXIT_BAD_INPUT = 2
 
@@ -72,9 +74,20 @@ def _prediction_lines(summary: dict[str, Any]) -> list[str]:
 _HUMAN = {"evaluate": _evaluation_lines, "predict": _prediction_lines}
 
 
+def _finite(value: Any) -> Any:
+    """NaN and infinity as JSON null: strict JSON has no NaN, and most parsers refuse it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
 def _emit(command: str, summary: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        print(json.dumps(summary))
+        print(json.dumps(_finite(summary), allow_nan=False))
         return
     print("\n".join(_HUMAN.get(command, _key_values)(summary)))
 
@@ -109,6 +122,7 @@ def _recipe_from(args: argparse.Namespace) -> Recipe:
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     """Train a recipe or an architecture; write the best checkpoint to --out."""
     recipe = _recipe_from(args)
+    check_output_path(args.out)  # before loading anything: a bad path fails at once
     splits = load_data(args.source, root=args.data, download=args.download)
     pool = splits.train
     if args.limit:
@@ -119,8 +133,8 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
         resume=args.resume, progress=not args.no_progress,
     )  # fmt: skip
     test_accuracy = None
-    if len(splits.test):
-        test_accuracy = evaluate(result.model, splits.test, result.normalization).accuracy
+    if len(splits.test) and splits.test.is_labeled:
+        test_accuracy = evaluate(result.model, splits.test).accuracy
         if result.checkpoint is not None:
             update_metrics(result.checkpoint, test_accuracy=test_accuracy)
     return {
@@ -129,7 +143,8 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
         "status": result.status,
         "epochs": result.epochs_run,
         "best_epoch": result.best_epoch,
-        "val_accuracy": result.best_val_accuracy,
+        "selected_by": result.selected_by,
+        "best_accuracy": result.best_score,
         "test_accuracy": test_accuracy,
         "report_accuracy": recipe.report_accuracy,
         "train_seconds": round(result.train_seconds, 3),
@@ -140,18 +155,23 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
     """Accuracy, confusion matrix and per-class scores of a checkpoint on a data split."""
-    checkpoint = load_checkpoint(args.checkpoint, device=pick_device(args.device))
+    model = load_checkpoint(args.checkpoint, device=pick_device(args.device)).model
     splits = load_data(args.source, root=args.data, download=args.download)
     data = getattr(splits, args.split)
     if len(data) == 0:
         raise CourseError(f"{data.source} is empty; evaluate on --split train instead")
-    if data.num_classes != checkpoint.num_classes:
+    if not data.is_labeled:
         raise CourseError(
-            f"{args.checkpoint} predicts {checkpoint.num_classes} classes but {data.source} "
+            f"{data.source} has no labels, so there is nothing to score against; "
+            "use the predict command to read unlabeled images"
+        )
+    if data.num_classes != model.num_classes:
+        raise CourseError(
+            f"{args.checkpoint} predicts {model.num_classes} classes but {data.source} "
             f"has {data.num_classes}; evaluate on the data it was trained for"
         )
-    scores = evaluate(checkpoint.model, data, checkpoint.normalization)
-    report = per_class_report(scores.labels, scores.predictions, checkpoint.classes)
+    scores = evaluate(model, data)
+    report = per_class_report(scores.labels, scores.predictions, model.classes)
     return {
         "checkpoint": str(args.checkpoint),
         "data": data.source,
@@ -165,10 +185,10 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
     """Read digits from image files (any size, dark-on-light or light-on-dark)."""
-    checkpoint = load_checkpoint(args.checkpoint)
+    model = load_checkpoint(args.checkpoint).model
     predictions = []
     for path in args.images:
-        answer = predict_file(checkpoint, path)
+        answer = predict_file(model, path)
         predictions.append({
             "image": str(path), "digit": answer.index, "label": answer.label,
             "confidence": round(answer.confidence, 6),
@@ -256,12 +276,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "train" and not (args.recipe or args.arch):
-        parser.error("train needs --recipe NAME or --arch NAME")
-    handler: Callable[[argparse.Namespace], dict[str, Any]] = args.handler
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command == "train" and not (args.recipe or args.arch):
+            parser.error("train needs --recipe NAME or --arch NAME")
+        handler: Callable[[argparse.Namespace], dict[str, Any]] = args.handler
+        if getattr(args, "limit", None) is not None and args.limit < 1:
+            raise CourseError(f"--limit must be a positive number of examples, got {args.limit}")
         summary = handler(args)
     except CourseError as exc:
         print(f"error: {exc}", file=sys.stderr)

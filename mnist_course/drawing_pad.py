@@ -6,7 +6,7 @@ strokes are rasterised in the kernel (``strokes.rasterize``), prepared exactly l
 it actually saw are shown. It works with mouse, pen and touch, with any checkpoint (EMNIST's 47
 classes too), and keeps working after the page is reloaded (see ``_on_client_ready``).
 
->>> DrawingPad(load_checkpoint("runs/fast.pt"), examples=lesson.data.test)
+In a notebook: ``DrawingPad(load_checkpoint("runs/fast.pt").model, examples=lesson.data.test)``.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ import torch
 from ipycanvas import Canvas, hold_canvas
 from PIL import Image
 
+from .classifier import Classifier
 from .data.dataset import DigitDataset
-from .predict import Classifier, Prediction, predict_image, predict_prepared
+from .predict import Prediction, predict_image, predict_prepared
 from .preprocess import BlankImageError
 from .strokes import Stroke, rasterize
 

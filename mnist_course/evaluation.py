@@ -7,12 +7,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+from sklearn.metrics import classification_report, confusion_matrix
 
+from .classifier import Classifier
 from .data.dataset import DigitDataset
-from .data.normalization import Normalization
 from .data.split import balanced_sample
-from .training.evaluate import Evaluation, evaluate
+from .training.engine import Evaluation, evaluate
 
 
 def confusion(labels: torch.Tensor, predictions: torch.Tensor, num_classes: int) -> np.ndarray:
@@ -24,19 +24,18 @@ def per_class_report(
     labels: torch.Tensor, predictions: torch.Tensor, classes: Sequence[str]
 ) -> pd.DataFrame:
     """Precision, recall, F1 and support for each class (one row per class)."""
-    precision, recall, f1, support = precision_recall_fscore_support(
-        labels.numpy(), predictions.numpy(), labels=list(range(len(classes))), zero_division=0
-    )
-    return pd.DataFrame(
-        {"precision": precision, "recall": recall, "f1": f1, "support": support},
-        index=pd.Index(list(classes), name="class"),
-    )
+    report = classification_report(
+        labels.numpy(), predictions.numpy(), labels=list(range(len(classes))),
+        target_names=list(classes), output_dict=True, zero_division=0,
+    )  # fmt: skip
+    table = pd.DataFrame(report).T.loc[list(classes)].rename(columns={"f1-score": "f1"})
+    table.index.name = "class"
+    return table.astype({"support": int})
 
 
 def balanced_report(
-    model: torch.nn.Module,
+    model: Classifier,
     data: DigitDataset,
-    normalization: Normalization,
     per_class: int = 850,
     seed: int = 0,
 ) -> pd.DataFrame:
@@ -46,7 +45,7 @@ def balanced_report(
     of each, as one report did with 850, stops the common classes from dominating the averages.
     """
     sample = balanced_sample(data, per_class=per_class, seed=seed)
-    scores = evaluate(model, sample, normalization)
+    scores = evaluate(model, sample)
     return per_class_report(scores.labels, scores.predictions, data.classes)
 
 

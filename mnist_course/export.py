@@ -1,7 +1,8 @@
 """Export a trained model for use outside PyTorch, and prove the copy answers the same.
 
-The exported model is self-contained: it takes float images ``[B, 1, 28, 28]`` with pixels in
-[0, 1] (ink high), applies the checkpoint's normalisation itself and returns probabilities. After
+The exported model is the ``Classifier`` itself with ``exp`` behind it: it takes float images
+``[B, 1, 28, 28]`` with pixels in [0, 1] (ink high), normalises them as in training and returns
+probabilities. After
 writing, the file is loaded back (TorchScript by ``torch.jit.load``, ONNX by ONNX Runtime) and
 its outputs compared with PyTorch's on a batch of real handwriting.
 """
@@ -9,6 +10,7 @@ its outputs compared with PyTorch's on a batch of real handwriting.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 import tempfile
@@ -21,26 +23,20 @@ import torch
 from torch import nn
 
 from .atomic import atomic_write
-from .data.normalization import Normalization
+from .classifier import Classifier
 from .errors import CourseError
-from .training.checkpoint import Checkpoint
+from .training.checkpoint import Checkpoint, CheckpointError, read_checkpoint
 
 FORMATS = ("torchscript", "onnx")
 TOLERANCE = 1e-4
 """Largest difference in any probability that still counts as the same model."""
 
 
-class NormalizedProbabilities(nn.Module):
-    """``model`` with normalisation in front and ``exp`` behind: pixels in, probabilities out."""
+class _Exp(nn.Module):
+    """Log-probabilities to probabilities, for users of the exported file."""
 
-    def __init__(self, model: nn.Module, normalization: Normalization) -> None:
-        super().__init__()
-        self.model = model
-        self.mean = normalization.mean
-        self.std = normalization.std
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.model((images - self.mean) / self.std).exp()
+    def forward(self, log_probs: torch.Tensor) -> torch.Tensor:
+        return log_probs.exp()
 
 
 @dataclass
@@ -78,25 +74,44 @@ def _export_onnx(wrapper: nn.Module, example: torch.Tensor, out: Path) -> np.nda
     with tempfile.TemporaryDirectory(dir=out.parent) as scratch:
         staged = Path(scratch) / out.name
         batch = torch.export.Dim("batch", min=1)
-        with contextlib.redirect_stdout(sys.stderr):  # the exporter narrates; keep stdout clean
-            torch.onnx.export(
-                wrapper, (example,), staged, input_names=["images"],
-                output_names=["probabilities"], dynamic_shapes={"images": {0: batch}},
-                external_data=False, dynamo=True,
-            )  # fmt: skip
+        narration = io.StringIO()  # the exporter narrates each step; keep it unless it fails
+        try:
+            with contextlib.redirect_stdout(narration), contextlib.redirect_stderr(narration):
+                torch.onnx.export(
+                    wrapper, (example,), staged, input_names=["images"],
+                    output_names=["probabilities"], dynamic_shapes=({0: batch},),
+                    external_data=False, dynamo=True, verbose=False,
+                )  # fmt: skip
+        except Exception:
+            sys.stderr.write(narration.getvalue())
+            raise
         os.replace(staged, out)
     session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     return session.run(None, {"images": example.numpy()})[0]
+
+
+def _check_out(out: Path, source: Path) -> Path:
+    """Refuse to write over the checkpoint being exported, or over any other checkpoint."""
+    if not str(out).strip() or out.is_dir():
+        raise CourseError(f"{out}: give the export a file name, such as runs/model.onnx")
+    if out.exists() and out.resolve() == source.resolve():
+        raise CourseError(f"{out}: is the checkpoint being exported; choose another --out path")
+    if out.exists():
+        try:
+            read_checkpoint(out)
+        except CheckpointError:
+            return out  # an earlier export, or anything else that is not a checkpoint
+        raise CourseError(f"{out}: is a checkpoint; refusing to overwrite it with an export")
+    return out
 
 
 def export_model(checkpoint: Checkpoint, fmt: str, out: str | os.PathLike[str]) -> ExportReport:
     """Write ``checkpoint``'s model as ``torchscript`` or ``onnx`` to ``out`` and verify it."""
     if fmt not in FORMATS:
         raise CourseError(f"unknown export format {fmt!r}: expected {' or '.join(FORMATS)}")
-    out = Path(out)
-    wrapper = NormalizedProbabilities(
-        checkpoint.model.cpu().eval(), checkpoint.normalization
-    ).eval()
+    out = _check_out(Path(out), checkpoint.path)
+    model: Classifier = checkpoint.model.cpu().eval()
+    wrapper = nn.Sequential(model, _Exp()).eval()
     example = _check_batch()
     with torch.no_grad():
         expected = wrapper(example).numpy()

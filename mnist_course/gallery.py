@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 
 import ipywidgets as widgets
-import numpy as np
 import torch
 from PIL import Image
+from torchvision.utils import make_grid
 
 from .data.dataset import DigitDataset
 
@@ -15,7 +15,7 @@ from .data.dataset import DigitDataset
 class Gallery:
     """An ipywidgets browser: digit filter, previous/next, and a page of images as one picture.
 
-    >>> Gallery(splits.train)          # last expression in a cell: shows the widget
+    Make ``Gallery(splits.train)`` the last expression of a cell to show it.
     """
 
     def __init__(self, data: DigitDataset, per_page: int = 100, columns: int = 20, zoom: int = 2):
@@ -73,13 +73,11 @@ class Gallery:
 
     def render(self) -> Image.Image:
         """The current page as one picture: a grid of images with thin gaps."""
-        images = self.data.images[self.page_indices()].numpy()
-        rows = max(1, -(-len(images) // self.columns))
-        grid = np.full((rows * 29 + 1, self.columns * 29 + 1), 60, dtype=np.uint8)
-        for i, image in enumerate(images):
-            row, col = divmod(i, self.columns)
-            grid[1 + row * 29 : 29 + row * 29, 1 + col * 29 : 29 + col * 29] = image
-        picture = Image.fromarray(grid)
+        images = self.data.images[self.page_indices()].unsqueeze(1)
+        if len(images) == 0:
+            images = torch.zeros((1, 1, 28, 28), dtype=torch.uint8)
+        grid = make_grid(images, nrow=self.columns, padding=1, pad_value=60)
+        picture = Image.fromarray(grid[0].numpy())
         return picture.resize(
             (picture.width * self.zoom, picture.height * self.zoom), Image.NEAREST
         )

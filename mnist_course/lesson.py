@@ -4,8 +4,8 @@ Learners get the full course (real MNIST, the reports' epochs). CI sets ``MNIST_
 and gets a quick version of every lesson: fewer epochs and a stratified slice of the data, real
 MNIST when it is on disk and scikit-learn's digits otherwise (never a download).
 
->>> lesson = Lesson.start()
->>> lesson.epochs(15)      # 15 for learners, 1 in smoke mode
+A notebook's parameters cell says ``lesson = Lesson.start()``; later cells ask it for settings
+that differ between the two modes, e.g. ``lesson.epochs(15)``: 15 for learners, 1 in smoke mode.
 """
 
 from __future__ import annotations

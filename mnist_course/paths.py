@@ -16,8 +16,8 @@ def data_root(root: str | os.PathLike[str] | None = None) -> Path:
     checkout (so notebooks in ``notebooks/`` and commands run from the top share one download),
     and ``./data`` otherwise.
 
-    >>> data_root("/tmp/x")
-    PosixPath('/tmp/x')
+    >>> data_root("~/mnist") == Path.home() / "mnist"
+    True
     """
     if root is not None:
         return Path(root).expanduser()

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 from matplotlib.figure import Figure
+from sklearn.metrics import ConfusionMatrixDisplay
 
 from .data.dataset import DigitDataset
 
@@ -85,19 +86,11 @@ def plot_confusion_matrix(
     """Heatmap of ``matrix[true, predicted]``; ``normalize`` shows each row as fractions."""
     values = matrix / matrix.sum(axis=1, keepdims=True).clip(min=1) if normalize else matrix
     figure, axes = plt.subplots(figsize=(0.6 * len(classes) + 2, 0.6 * len(classes) + 1.5))
-    image = axes.imshow(values, cmap="Blues")
-    figure.colorbar(image, ax=axes, fraction=0.046)
-    axes.set(
-        xticks=range(len(classes)), yticks=range(len(classes)),
-        xticklabels=classes, yticklabels=classes,
-        xlabel="predicted", ylabel="true", title="confusion matrix",
+    ConfusionMatrixDisplay(values, display_labels=list(classes)).plot(
+        ax=axes, cmap="Blues", colorbar=True, include_values=len(classes) <= 15,
+        values_format=".2f" if normalize else "d", text_kw={"fontsize": 7},
     )  # fmt: skip
-    if len(classes) <= 15:
-        threshold = values.max() / 2
-        for (row, col), value in np.ndenumerate(values):
-            text = f"{value:.2f}" if normalize else str(int(value))
-            colour = "white" if value > threshold else "black"
-            axes.text(col, row, text, ha="center", va="center", fontsize=7, color=colour)
+    axes.set(xlabel="predicted", ylabel="true", title="confusion matrix")
     figure.tight_layout()
     return figure
 

@@ -35,6 +35,19 @@ def pick_device(preference: str = "auto") -> torch.device:
     return torch.device(preference)
 
 
+def autocast_dtype(device: torch.device) -> torch.dtype | None:
+    """The reduced precision to train in on ``device``, or None for plain float32.
+
+    bf16 only on CUDA GPUs of compute capability 8.0 (Ampere) and above, which have bf16 units;
+    older GPUs such as Colab's T4 (7.5) report bf16 as "supported" but only emulate it, so they
+    get fp16 (with a loss scaler). CPUs and Apple's MPS train in float32.
+    """
+    if device.type != "cuda":
+        return None
+    major, _ = torch.cuda.get_device_capability(device)
+    return torch.bfloat16 if major >= 8 else torch.float16
+
+
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and PyTorch, and return a CPU generator seeded the same way.
 

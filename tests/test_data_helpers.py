@@ -5,6 +5,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from mnist_course import BatchIterator, DigitDataset, Normalization, compute_normalization
+from mnist_course.classifier import Classifier
 from mnist_course.data import balanced_sample, stratified_sample, stratified_split
 from mnist_course.errors import DataError
 
@@ -95,14 +96,19 @@ def test_shuffle_is_seeded_and_changes_each_epoch(digits):
 
 
 def test_batches_match_the_dataloader_path(digits):
+    """In-memory batches through a Classifier see what DataLoader + Normalize hands a network."""
     norm = compute_normalization(digits.train.images)
-    fast = BatchIterator(digits.train, batch_size=32, normalization=norm)
+    fast = BatchIterator(digits.train, batch_size=32)
     slow = DataLoader(digits.train.as_torch_dataset(norm), batch_size=32)
+    seen = []
+    model = Classifier(torch.nn.Identity(), norm, digits.classes)
     for (x_fast, y_fast), (x_slow, y_slow) in zip(fast, slow, strict=True):
         assert x_fast.shape == (len(y_fast), 1, 28, 28)
-        torch.testing.assert_close(x_fast, x_slow)
+        assert x_fast.min() >= 0 and x_fast.max() <= 1
+        torch.testing.assert_close(model(x_fast), x_slow)
         assert torch.equal(y_fast, y_slow)
-    normalised = torch.cat([x for x, _ in fast])
+        seen.append(model(x_fast))
+    normalised = torch.cat(seen)
     assert normalised.mean().item() == pytest.approx(0, abs=1e-5)
     assert normalised.std().item() == pytest.approx(1, abs=1e-3)
 

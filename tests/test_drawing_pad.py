@@ -1,13 +1,13 @@
 """The drawing widget's handlers, driven directly: strokes in, prediction out, no browser."""
 
 import io
-from types import SimpleNamespace
 
 import ipycanvas
 import pytest
 from ipycanvas.canvas import COMMANDS
 from PIL import Image
 
+from mnist_course.classifier import Classifier
 from mnist_course.drawing_pad import PROMPT, DrawingPad
 from mnist_course.models import build_model
 from mnist_course.predict import predict_image
@@ -20,7 +20,7 @@ from tests.drawing import digit_strokes, draw_digit
 def classifier(digits, tmp_path_factory):
     path = tmp_path_factory.mktemp("pad") / "fast.pt"
     train("fast", digits.train, digits.test, checkpoint=path, progress=False)
-    return load_checkpoint(path)
+    return load_checkpoint(path).model
 
 
 def draw(pad: DrawingPad, digit: str) -> None:
@@ -98,8 +98,7 @@ def test_random_example_and_then_drawing(classifier, digits):
 
 def test_forty_seven_classes(classifier):
     letters = tuple("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabdefghnqrt")
-    emnist = SimpleNamespace(model=build_model("fast", 47).eval(),
-                             normalization=classifier.normalization, classes=letters)  # fmt: skip
+    emnist = Classifier(build_model("fast", 47), classifier.normalization, letters).eval()
     pad = DrawingPad(emnist)
     draw(pad, "L")
     assert pad.prediction.label in letters and len(pad.prediction.probabilities) == 47

@@ -2,6 +2,8 @@ import numpy as np
 import pytest
 import torch
 
+from mnist_course.classifier import Classifier
+from mnist_course.data import MNIST_NORMALIZATION
 from mnist_course.evaluation import balanced_report, confusion, misclassified, per_class_report
 from mnist_course.models import build_model
 from mnist_course.training import Evaluation
@@ -41,6 +43,6 @@ def test_misclassified_lists_only_mistakes_most_confident_first():
 
 
 def test_balanced_report_uses_equal_support(digits):
-    model = build_model("mlp")
-    report = balanced_report(model, digits.test, None, per_class=20)
+    model = Classifier(build_model("mlp"), MNIST_NORMALIZATION, digits.classes)
+    report = balanced_report(model, digits.test, per_class=20)
     assert report["support"].tolist() == [20] * 10

@@ -9,10 +9,10 @@ from nbclient import NotebookClient
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 
 
-def test_the_course_has_its_lessons():
-    names = [path.stem for path in NOTEBOOKS]
-    assert names[0] == "00_setup" and len(names) >= 8
-    assert names == sorted(names)
+def test_the_lessons_are_numbered_without_gaps():
+    numbers = [int(path.stem.split("_", 1)[0]) for path in NOTEBOOKS]
+    assert NOTEBOOKS[0].stem == "00_setup" and len(numbers) >= 9
+    assert numbers == list(range(len(numbers))), f"lesson numbers {numbers}: a gap or a duplicate"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 import torch
 
-from mnist_course.data import stratified_split
+from mnist_course.classifier import Classifier
+from mnist_course.data import MNIST_NORMALIZATION, stratified_split
 from mnist_course.models import build_model
 from mnist_course.training import (
     HISTORY_COLUMNS,
@@ -27,30 +28,44 @@ def parts(digits):
     return stratified_split(digits.train, validation=0.2, seed=0)
 
 
-def test_short_run_learns_far_above_chance(parts, tmp_path):
-    train_part, validation = parts
-    result = train(SMALL, train_part, validation, checkpoint=tmp_path / "run.pt", progress=False)
+@pytest.fixture(scope="module")
+def trained(parts, tmp_path_factory):
+    """One short run with a checkpoint, shared by the tests that only read its outcome."""
+    path = tmp_path_factory.mktemp("run") / "run.pt"
+    return train(SMALL, *parts, checkpoint=path, progress=False), path
+
+
+def test_short_run_learns_far_above_chance(trained):
+    result, _ = trained
     assert result.status == "completed"
     assert list(result.history.columns) == HISTORY_COLUMNS
     assert result.history["epoch"].tolist() == [1, 2, 3, 4]
-    assert result.best_val_accuracy > 0.85, "ten classes: chance is 0.10"
+    assert result.selected_by == "val_accuracy"
+    assert result.best_score > 0.85, "ten classes: chance is 0.10"
     assert result.history["train_loss"].iloc[-1] < result.history["train_loss"].iloc[0]
     assert (result.history["seconds"] > 0).all()
-    assert result.best_val_accuracy == result.history["val_accuracy"].max()
+    assert result.best_score == result.history["val_accuracy"].max()
 
 
-def test_checkpoint_round_trip(parts, tmp_path, digits):
-    train_part, validation = parts
-    result = train(SMALL, train_part, validation, checkpoint=tmp_path / "run.pt", progress=False)
-    loaded = load_checkpoint(tmp_path / "run.pt")
-    assert (loaded.arch, loaded.classes, loaded.recipe) == ("fast", digits.classes, SMALL)
-    assert loaded.normalization == result.normalization
+def test_checkpoint_round_trip(trained, digits):
+    result, path = trained
+    loaded = load_checkpoint(path)
+    model = loaded.model
+    assert (model.arch, model.classes, loaded.recipe) == ("fast", digits.classes, SMALL)
+    assert model.normalization == result.model.normalization
     assert loaded.epoch == result.best_epoch and len(loaded.history) == result.best_epoch
-    assert loaded.metrics["val_accuracy"] == pytest.approx(result.best_val_accuracy)
-    ours = evaluate(result.model, digits.test, result.normalization)
-    theirs = evaluate(loaded.model, digits.test, loaded.normalization)
+    assert loaded.metrics["val_accuracy"] == pytest.approx(result.best_score)
+    ours = evaluate(result.model, digits.test)
+    theirs = evaluate(model, digits.test)
     assert torch.equal(ours.predictions, theirs.predictions)
-    assert last_checkpoint_path(tmp_path / "run.pt").is_file()
+    assert last_checkpoint_path(path).is_file()
+
+
+def test_without_validation_the_best_epoch_is_chosen_by_training_accuracy(parts):
+    result = train(SMALL.replace(epochs=2), parts[0], progress=False)
+    assert result.selected_by == "train_accuracy"
+    assert result.best_score == result.history["train_accuracy"].max()
+    assert result.history["val_accuracy"].isna().all()
 
 
 class Pickled:
@@ -139,7 +154,7 @@ def test_a_new_run_never_reports_an_old_runs_checkpoint(parts, tmp_path):
 
 def test_resume_refuses_a_different_recipe(parts, tmp_path):
     train(SMALL.replace(epochs=1), *parts, checkpoint=tmp_path / "run.pt", progress=False)
-    with pytest.raises(CheckpointError, match="different recipe \\(lr changed\\)"):
+    with pytest.raises(CheckpointError, match="different recipe \\(lr 0.05 -> 0.5\\)"):
         train(
             SMALL.replace(lr=0.5),
             *parts,
@@ -170,7 +185,7 @@ def test_optimizers_and_schedules(parts, optimizer, scheduler, args):
     recipe = Recipe("combo", "mlp", optimizer, lr=1.0 if optimizer == "adadelta" else 0.01,
                     epochs=3, scheduler=scheduler, scheduler_args=args)  # fmt: skip
     result = train(recipe, *parts, progress=False)
-    assert result.status == "completed" and result.best_val_accuracy > 0.5
+    assert result.status == "completed" and result.best_score > 0.5
     if scheduler == "step":
         assert result.history["lr"].tolist() == pytest.approx([1.0, 0.5, 0.25])
 
@@ -178,19 +193,21 @@ def test_optimizers_and_schedules(parts, optimizer, scheduler, args):
 def test_custom_model_is_recorded_as_custom(parts, tmp_path):
     tiny = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10), torch.nn.LogSoftmax(1))
     train(SMALL.replace(epochs=1), *parts, model=tiny, checkpoint=tmp_path / "t.pt", progress=False)
-    with pytest.raises(CheckpointError, match="architecture 'custom' is not in the registry"):
+    with pytest.raises(CheckpointError, match="architecture 'custom' is not one of the course's"):
         load_checkpoint(tmp_path / "t.pt")
     fresh = torch.nn.Sequential(
         torch.nn.Flatten(), torch.nn.Linear(784, 10), torch.nn.LogSoftmax(1)
     )
-    assert load_checkpoint(tmp_path / "t.pt", model=fresh).arch == "custom"
+    assert load_checkpoint(tmp_path / "t.pt", network=fresh).model.arch == "custom"
 
 
 def test_evaluate_unlabeled(digits):
     from mnist_course import DigitDataset
 
     unlabeled = DigitDataset(digits.test.images[:7], None)
-    scores = evaluate(build_model("mlp"), unlabeled)
+    scores = evaluate(
+        Classifier(build_model("mlp"), MNIST_NORMALIZATION, digits.classes), unlabeled
+    )
     assert math.isnan(scores.accuracy) and scores.predictions.shape == (7,)
     torch.testing.assert_close(scores.probabilities.sum(dim=1), torch.ones(7))
 

@@ -8,10 +8,13 @@ choice, mean 0.5 / std 0.5, which maps [0, 1] to [-1, 1].
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
+
+from ..errors import DataError
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,13 @@ class Normalization:
 
     mean: float
     std: float
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.mean) and math.isfinite(self.std) and self.std > 0):
+            raise DataError(
+                f"normalisation needs a finite mean and a std above 0, got mean={self.mean}, "
+                f"std={self.std} (a std of 0 means every pixel has the same value)"
+            )
 
     @classmethod
     def symmetric(cls) -> Normalization:
@@ -50,7 +60,7 @@ def compute_normalization(images: torch.Tensor) -> Normalization:
     Normalization(mean=0.5, std=0.5)
     """
     if images.numel() == 0:
-        raise ValueError("cannot compute normalisation statistics of an empty image set")
+        raise DataError("cannot compute normalisation statistics of an empty image set")
     counts = np.bincount(images.reshape(-1).numpy(), minlength=256).astype(np.float64)
     values = np.arange(256, dtype=np.float64) / 255.0
     total = counts.sum()

@@ -14,6 +14,19 @@ def _stratified_indices(
     dataset: DigitDataset, size: int | float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     labels = dataset.require_labels().numpy()
+    classes = len(np.unique(labels))
+    count = round(size * len(dataset)) if isinstance(size, float) else size
+    if min(count, len(dataset) - count) < classes:
+        needed = (
+            int(np.ceil(classes / min(size, 1 - size)))
+            if isinstance(size, float)
+            else max(size, classes) + classes
+        )
+        raise DataError(
+            f"{dataset.source}: {len(dataset)} examples are too few to split {count} off with "
+            f"each of its {classes} classes on both sides: that takes at least {needed} examples"
+            + ("" if isinstance(size, float) or size >= classes else f" and {classes} split off")
+        )
     try:
         kept, held = train_test_split(
             np.arange(len(dataset)), test_size=size, stratify=labels, random_state=seed

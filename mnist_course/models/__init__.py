@@ -1,8 +1,11 @@
 """Every architecture of the course, by name, each with a one-line description.
 
->>> model = build_model("cnn3")            # 10 classes
->>> model = build_model("cnn3", num_classes=47)   # EMNIST Balanced
->>> architecture_table()                   # name, description, parameters
+>>> build_model("cnn3")[-2]                        # 10 classes
+Linear(in_features=128, out_features=10, bias=True)
+>>> build_model("cnn3", num_classes=47)[-2]        # EMNIST Balanced
+Linear(in_features=128, out_features=47, bias=True)
+>>> int(architecture_table().loc["mlp", "parameters"])   # name, description, parameters
+109386
 
 Every model takes ``[B, 1, 28, 28]`` and returns log-probabilities ``[B, num_classes]`` (its last
 layer is ``LogSoftmax``), so one loss (NLL) and one ``exp()`` for probabilities serve them all.

@@ -1,4 +1,4 @@
-"""Training: recipes, the train/validate loop, checkpoints and evaluation."""
+"""Training: recipes, the engine (one epoch, one evaluation), the run around it, checkpoints."""
 
 from .checkpoint import (
     Checkpoint,
@@ -9,9 +9,10 @@ from .checkpoint import (
     save_checkpoint,
     update_metrics,
 )
-from .evaluate import Evaluation, evaluate
-from .loop import HISTORY_COLUMNS, EpochEnd, TrainResult, train
+from .engine import Evaluation, evaluate, train_one_epoch
+from .loop import EpochEnd, train
 from .recipes import RECIPES, Recipe, base_recipe_for, get_recipe, recipe_table
+from .run import HISTORY_COLUMNS, TrainResult
 
 __all__ = [
     "HISTORY_COLUMNS",
@@ -31,5 +32,6 @@ __all__ = [
     "recipe_table",
     "save_checkpoint",
     "train",
+    "train_one_epoch",
     "update_metrics",
 ]

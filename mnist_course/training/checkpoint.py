@@ -21,6 +21,7 @@ import torchvision
 from torch import nn
 
 from ..atomic import atomic_write
+from ..classifier import Classifier
 from ..data.normalization import Normalization
 from ..errors import CourseError
 from ..models import ARCHITECTURES, build_model
@@ -42,11 +43,8 @@ def last_checkpoint_path(best: str | os.PathLike[str]) -> Path:
 
 def save_checkpoint(
     path: str | os.PathLike[str],
-    model: nn.Module,
+    model: Classifier,
     *,
-    arch: str,
-    classes: tuple[str, ...],
-    normalization: Normalization,
     recipe: Recipe,
     history: pd.DataFrame,
     metrics: dict[str, float],
@@ -59,14 +57,16 @@ def save_checkpoint(
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "arch": arch,
-        "classes": list(classes),
-        "normalization": normalization.to_dict(),
+        "arch": model.arch,
+        "classes": list(model.classes),
+        "normalization": model.normalization.to_dict(),
         "recipe": recipe.to_dict(),
         "history": history.to_dict(orient="list"),
         "metrics": dict(metrics),
         "epoch": epoch,
-        "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
+        "state_dict": {
+            k: v.detach().cpu().contiguous() for k, v in model.network.state_dict().items()
+        },
         "training_state": training_state,
         "versions": {
             "mnist_course": __version__,
@@ -82,16 +82,24 @@ def save_checkpoint(
 def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The raw checkpoint dictionary, or a ``CheckpointError`` saying what is wrong with it."""
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a folder, not a checkpoint file")
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "Unsupported global" in str(exc):  # a pickled class or function: would run its code
+        if "unsupported global" in str(exc).lower():  # a pickled class or function: runs code
             raise CheckpointError(
                 f"{path}: refusing to load: the file holds Python objects, not just weights and "
                 "plain data, and loading them could run code (weights_only=True)"
             ) from exc
+        with open(path, "rb") as handle:
+            if handle.read(1) == b"\x80":  # a pickle stream of its own, not torch.save's zip
+                raise CheckpointError(
+                    f"{path}: refusing to load: a plain Python pickle, not a PyTorch checkpoint; "
+                    "unpickling it could run code"
+                ) from exc
         raise CheckpointError(f"{path}: damaged or not a PyTorch checkpoint (unreadable)") from exc
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -116,54 +124,62 @@ def update_metrics(path: str | os.PathLike[str], **metrics: float) -> None:
 
 @dataclass
 class Checkpoint:
-    """A trained model ready to use, with what it was trained on and how."""
+    """A trained model ready to use (``model``), with what it was trained on and how."""
 
     path: Path
-    model: nn.Module
-    arch: str
-    classes: tuple[str, ...]
-    normalization: Normalization
+    model: Classifier
     recipe: Recipe
     history: pd.DataFrame
     metrics: dict[str, float]
     epoch: int
     training_state: dict[str, Any] | None
 
-    @property
-    def num_classes(self) -> int:
-        return len(self.classes)
-
 
 def load_checkpoint(
-    path: str | os.PathLike[str], device: torch.device | str = "cpu", model: nn.Module | None = None
+    path: str | os.PathLike[str],
+    device: torch.device | str = "cpu",
+    network: nn.Module | None = None,
 ) -> Checkpoint:
-    """Rebuild the model from a checkpoint (or load its weights into ``model``), in eval mode."""
+    """Rebuild the trained model from a checkpoint, in eval mode on ``device``.
+
+    A model of the course's architectures is rebuilt from its name; for a network of your own
+    (saved as architecture ``custom``) pass a freshly built one as ``network``.
+    """
     payload = read_checkpoint(path)
-    arch, classes = payload["arch"], tuple(payload["classes"])
-    if model is None:
+    try:
+        arch, classes = str(payload["arch"]), tuple(str(c) for c in payload["classes"])
+        normalization = Normalization(**payload["normalization"])
+        recipe = Recipe.from_dict(payload["recipe"])
+        history = pd.DataFrame(payload["history"])
+        metrics = {str(k): float(v) for k, v in payload["metrics"].items()}
+        epoch = int(payload["epoch"])
+        weights = dict(payload["state_dict"])
+    except (KeyError, TypeError, ValueError, AttributeError, CourseError) as exc:
+        raise CheckpointError(f"{path}: malformed checkpoint metadata ({exc})") from exc
+    if network is None:
         if arch not in ARCHITECTURES:
             raise CheckpointError(
-                f"{path}: architecture {arch!r} is not in the registry; build the model yourself "
-                "and pass it as load_checkpoint(path, model=...)"
+                f"{path}: architecture {arch!r} is not one of the course's; rebuild the network "
+                "yourself and load it with load_checkpoint(path, network=...)"
             )
-        model = build_model(arch, num_classes=len(classes))
+        network = build_model(arch, num_classes=len(classes))
+    bad = [k for k, v in weights.items() if v.is_floating_point() and not v.isfinite().all()]
+    if bad:
+        raise CheckpointError(f"{path}: weights {bad[0]!r} hold NaN or infinite values; retrain")
     try:
-        model.load_state_dict(payload["state_dict"])
+        network.load_state_dict(weights)
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[0]
         raise CheckpointError(
             f"{path}: weights do not fit architecture {arch!r} ({first})"
         ) from exc
-    model.to(device).eval()
+    model = Classifier(network, normalization, classes, arch).to(device).eval()
     return Checkpoint(
         path=Path(path),
         model=model,
-        arch=arch,
-        classes=classes,
-        normalization=Normalization(**payload["normalization"]),
-        recipe=Recipe.from_dict(payload["recipe"]),
-        history=pd.DataFrame(payload["history"]),
-        metrics=dict(payload["metrics"]),
-        epoch=int(payload["epoch"]),
+        recipe=recipe,
+        history=history,
+        metrics=metrics,
+        epoch=epoch,
         training_state=payload.get("training_state"),
     )

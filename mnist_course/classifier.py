@@ -1,0 +1,62 @@
+"""A trained model as one object: the network, the normalisation it was trained with, its classes.
+
+A ``Classifier`` takes pixels as the data stores them (uint8 0-255, or floats already in [0, 1];
+``[B, 28, 28]`` or ``[B, 1, 28, 28]``), normalises them itself and returns the network's
+log-probabilities. So whatever holds a classifier (``train``'s result, a checkpoint, ``evaluate``,
+``predict``, export, the drawing pad) can never pair a model with the wrong statistics, just as a
+Keras model carries its normalisation layer.
+
+>>> from mnist_course.models import build_model
+>>> model = Classifier(build_model("mlp"), Normalization(0.1307, 0.3081), classes="0123456789")
+>>> model(torch.zeros(2, 28, 28, dtype=torch.uint8)).shape
+torch.Size([2, 10])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .data.normalization import Normalization
+
+
+class Classifier(nn.Module):
+    """``network`` with its input normalisation in front and its class names beside it."""
+
+    def __init__(
+        self,
+        network: nn.Module,
+        normalization: Normalization,
+        classes: Sequence[str],
+        arch: str = "custom",
+    ) -> None:
+        super().__init__()
+        self.network = network
+        self.normalization = normalization
+        self.classes = tuple(classes)
+        self.arch = arch
+        # Buffers so that .to(device) moves them and export bakes them in; not saved as weights.
+        self.register_buffer("mean", torch.tensor(float(normalization.mean)), persistent=False)
+        self.register_buffer("std", torch.tensor(float(normalization.std)), persistent=False)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def device(self) -> torch.device:
+        return self.mean.device
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Log-probabilities ``[B, classes]`` for pixels in 0-255 (uint8) or [0, 1] (float)."""
+        if pixels.dim() == 3:
+            pixels = pixels.unsqueeze(1)
+        if not pixels.is_floating_point():
+            pixels = pixels.float().div(255)
+        return self.network((pixels - self.mean) / self.std)
+
+    def extra_repr(self) -> str:
+        mean, std = self.normalization.mean, self.normalization.std
+        return f"arch={self.arch!r}, {self.num_classes} classes, mean={mean:.4f}, std={std:.4f}"

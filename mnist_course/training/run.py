@@ -1,0 +1,234 @@
+"""A training run's bookkeeping: history, the best epoch and its weights, checkpoints, resume.
+
+``train`` (``loop.py``) trains; a ``Run`` remembers. After every epoch ``end_epoch`` adds the
+history row, keeps the weights if they are the best so far, and writes two checkpoints
+atomically: the best model to ``run.pt`` and everything needed to continue to ``run.last.pt``
+(optimizer, schedule, shuffling generator and this object's own state). ``resume`` reads that
+back. While it writes to a path a run holds a lock beside it (``run.pt.lock``), so two runs
+cannot interleave their checkpoints at one path.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from ..atomic import exclusive_lock
+from ..classifier import Classifier
+from ..data.batches import BatchIterator
+from ..errors import CourseError
+from .checkpoint import (
+    CheckpointError,
+    last_checkpoint_path,
+    load_checkpoint,
+    read_checkpoint,
+    save_checkpoint,
+)
+from .optim import Schedule
+from .recipes import Recipe
+
+HISTORY_COLUMNS = [
+    "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds",
+]  # fmt: skip
+
+
+def history_frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS).astype({"epoch": int})
+
+
+@dataclass
+class RunState:
+    """What a run has to remember from epoch to epoch; saved whole in the last checkpoint."""
+
+    selected_by: str
+    """``val_accuracy``, or ``train_accuracy`` when there is no validation set to choose by."""
+    history: list[dict] = field(default_factory=list)
+    best_epoch: int | None = None
+    best_score: float = -math.inf
+
+    @property
+    def next_epoch(self) -> int:
+        return len(self.history) + 1
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced. ``model`` holds the weights of the best epoch."""
+
+    model: Classifier
+    recipe: Recipe
+    history: pd.DataFrame
+    status: str
+    best_epoch: int | None
+    best_score: float
+    selected_by: str
+    train_seconds: float
+    device: torch.device
+    checkpoint: Path | None = None
+    last_checkpoint: Path | None = None
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.history)
+
+
+def check_output_path(path: str | os.PathLike[str]) -> Path:
+    """Refuse, before any training, a checkpoint path that would fail or destroy something."""
+    if not str(path).strip():
+        raise CourseError("the checkpoint path is empty: give a file name such as runs/model.pt")
+    path = Path(path)
+    for target in (path, last_checkpoint_path(path)):
+        if target.is_dir():
+            raise CourseError(f"{target}: is a folder; give a file name such as {target}/model.pt")
+        if target.exists():
+            try:
+                read_checkpoint(target)
+            except CheckpointError as exc:
+                raise CourseError(
+                    f"{target}: exists and is not a checkpoint of this course; refusing to "
+                    "overwrite it (choose another path)"
+                ) from exc
+    return path
+
+
+class Run:
+    """The state of one training run and where it is written (``checkpoint``, optional)."""
+
+    def __init__(
+        self,
+        model: Classifier,
+        recipe: Recipe,
+        optimizer: torch.optim.Optimizer,
+        schedule: Schedule,
+        batches: BatchIterator,
+        checkpoint: Path | None,
+        selected_by: str,
+    ) -> None:
+        self.model, self.recipe = model, recipe
+        self.optimizer, self.schedule, self.batches = optimizer, schedule, batches
+        self.checkpoint = checkpoint
+        self.state = RunState(selected_by)
+        self.best_weights: dict[str, torch.Tensor] | None = None
+        self.wrote_best = self.wrote_last = False  # this run's files, not stale ones at the path
+
+    @property
+    def history(self) -> pd.DataFrame:
+        return history_frame(self.state.history)
+
+    def end_epoch(self, row: dict[str, float]) -> pd.DataFrame:
+        """Record an epoch: history, best weights, checkpoints. Returns the history so far."""
+        self.state.history.append(row)
+        score = row[self.state.selected_by]
+        improved = score > self.state.best_score
+        if improved:
+            self.state.best_score, self.state.best_epoch = score, int(row["epoch"])
+            self.best_weights = copy.deepcopy(self.model.network.state_dict())
+        if self.checkpoint is not None:
+            self._save(improved)
+        return self.history
+
+    def record_divergence(self, epoch: int, seconds: float) -> None:
+        self.state.history.append({"epoch": epoch, "train_loss": math.nan, "seconds": seconds,
+                                   "lr": self.schedule.lr})  # fmt: skip
+
+    def _save(self, improved: bool) -> None:
+        history = self.history
+        last = history.iloc[-1]
+        common = {
+            "recipe": self.recipe, "history": history, "epoch": int(last["epoch"]),
+            "metrics": {"val_accuracy": float(last["val_accuracy"]),
+                        "train_accuracy": float(last["train_accuracy"])},
+        }  # fmt: skip
+        training_state = {
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.schedule.state_dict(),
+            "batch_generator": self.batches.generator.get_state(),
+            "run": asdict(self.state) | {"history": None},
+        }
+        assert self.checkpoint is not None
+        save_checkpoint(last_checkpoint_path(self.checkpoint), self.model,
+                        training_state=training_state, **common)  # fmt: skip
+        self.wrote_last = True
+        if improved:
+            save_checkpoint(self.checkpoint, self.model, **common)
+            self.wrote_best = True
+
+    def resume(self) -> None:
+        """Continue from the last checkpoint: weights, optimizer, schedule, shuffling, history."""
+        if self.checkpoint is None:
+            raise CheckpointError("resuming needs the checkpoint path of the run to continue")
+        last = last_checkpoint_path(self.checkpoint)
+        if not last.is_file():
+            raise CheckpointError(f"nothing to resume: {last} does not exist")
+        try:
+            saved_recipe = Recipe.from_dict(read_checkpoint(last)["recipe"])
+        except (KeyError, TypeError, ValueError, CourseError) as exc:
+            raise CheckpointError(f"{last}: malformed checkpoint metadata ({exc})") from exc
+        _check_same_run(saved_recipe, self.recipe, last)  # before the weights: name the real cause
+        saved = load_checkpoint(last, network=copy.deepcopy(self.model.network))
+        self.model.network.load_state_dict(saved.model.network.state_dict())
+        state = saved.training_state or {}
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.schedule.load_state_dict(state["scheduler"])
+            self.batches.generator.set_state(state["batch_generator"])
+            run = state["run"]
+            self.state = RunState(run["selected_by"], saved.history.to_dict(orient="records"),
+                                  run["best_epoch"], float(run["best_score"]))  # fmt: skip
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{last}: holds no state to resume from ({exc})") from exc
+        if self.checkpoint.is_file():
+            self.best_weights = read_checkpoint(self.checkpoint)["state_dict"]
+            self.wrote_best = True
+        self.wrote_last = True
+
+    def lock(self) -> AbstractContextManager:
+        """Hold ``checkpoint``'s lock for the run (nothing to hold without a checkpoint)."""
+        if self.checkpoint is None:
+            return nullcontext()
+        return exclusive_lock(self.checkpoint.with_name(self.checkpoint.name + ".lock"))
+
+    def result(self, status: str, device: torch.device) -> TrainResult:
+        """The run's outcome, with the model holding the best epoch's weights."""
+        if self.best_weights is not None:
+            self.model.network.load_state_dict(self.best_weights)
+        history = self.history
+        return TrainResult(
+            model=self.model.eval(),
+            recipe=self.recipe,
+            history=history,
+            status=status,
+            best_epoch=self.state.best_epoch,
+            best_score=self.state.best_score if self.state.best_epoch is not None else math.nan,
+            selected_by=self.state.selected_by,
+            train_seconds=float(history["seconds"].sum()) if len(history) else 0.0,
+            device=device,
+            checkpoint=self.checkpoint if self.wrote_best else None,
+            last_checkpoint=last_checkpoint_path(self.checkpoint) if self.wrote_last else None,
+        )
+
+
+def _check_same_run(saved: Recipe, asked: Recipe, path: Path) -> None:
+    """Resuming continues one run: only the number of epochs may change, and not for one-cycle."""
+    if saved.replace(epochs=asked.epochs) != asked:
+        changed = [
+            f"{k} {saved.to_dict().get(k)!r} -> {v!r}"
+            for k, v in asked.to_dict().items()
+            if saved.to_dict().get(k) != v and k != "epochs"
+        ]
+        raise CheckpointError(
+            f"{path} was trained with a different recipe ({'; '.join(changed)}); "
+            "resume with the recipe it was saved with, or start a new run"
+        )
+    if asked.scheduler == "onecycle" and asked.epochs != saved.epochs:
+        raise CheckpointError(
+            f"{path}: a one-cycle schedule is planned for {saved.epochs} epochs and cannot be "
+            f"stretched to {asked.epochs}; start a new run instead"
+        )
