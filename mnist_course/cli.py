@@ -11,6 +11,7 @@ import json
 import math
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 import pandas as pd
@@ -20,6 +21,7 @@ from .data.split import stratified_sample, stratified_split
 from .errors import CourseError
 from .evaluation import confusion, per_class_report
 from .export import export_model
+from .finetune import finetune, load_own_digits
 from .models import ARCHITECTURES
 from .predict import predict_file
 from .runtime import pick_device
@@ -208,6 +210,22 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def cmd_finetune(args: argparse.Namespace) -> dict[str, Any]:
+    """Fine-tune a checkpoint on your own handwriting (DIR/<label>/*.png) mixed with MNIST."""
+    out = check_output_path(args.out)
+    if out.resolve() == Path(args.checkpoint).resolve():
+        raise CourseError(f"{out}: is the checkpoint being fine-tuned; choose another --out path")
+    checkpoint = load_checkpoint(args.checkpoint, device=pick_device(args.device))
+    own = load_own_digits(args.images, checkpoint.model.classes)
+    mnist = load_data(args.source, root=args.data, download=args.download)
+    if mnist.classes != checkpoint.model.classes:
+        raise CourseError(f"{args.checkpoint} reads {checkpoint.model.num_classes} classes but "
+                          f"{mnist.train.source} has {mnist.num_classes}")  # fmt: skip
+    report = finetune(checkpoint.model, own, mnist, checkpoint.recipe, epochs=args.epochs,
+                      seed=args.seed, checkpoint=out, progress=not args.no_progress)  # fmt: skip
+    return {**report.as_dict(), "checkpoint": str(out)}
+
+
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data", metavar="ROOT", help="data root (default: $MNIST_COURSE_DATA or data/)"
@@ -265,6 +283,18 @@ def build_parser() -> argparse.ArgumentParser:
     guess.add_argument("images", nargs="+", metavar="IMAGE")
     _add_json(guess)
     guess.set_defaults(handler=cmd_predict)
+
+    tune = commands.add_parser("finetune", help=cmd_finetune.__doc__)
+    tune.add_argument("--checkpoint", required=True, metavar="IN")
+    tune.add_argument("--images", required=True, metavar="DIR", help="DIR/<label>/*.png")
+    _add_data_arguments(tune)
+    tune.add_argument("--out", required=True, metavar="OUT", help="the fine-tuned checkpoint")
+    tune.add_argument("--epochs", type=int, default=4)
+    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    tune.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_json(tune)
+    tune.set_defaults(handler=cmd_finetune)
 
     ship = commands.add_parser("export", help=cmd_export.__doc__)
     ship.add_argument("--checkpoint", required=True, metavar="PATH")

@@ -157,6 +157,11 @@ class DrawingPad:
         self._drawing = False
         self.recognise()
 
+    def use(self, classifier: Classifier) -> None:
+        """Read with another model from now on (e.g. the training panel's newest)."""
+        self.classifier = classifier
+        self.recognise() if self.shown_example is None else self._show(None)
+
     def clear(self) -> None:
         """Wipe the pad and the answer."""
         self.strokes, self._drawing, self.shown_example = [], False, None

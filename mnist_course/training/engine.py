@@ -18,6 +18,8 @@ likely class per image, the share that is right. ``train`` (``loop.py``) calls t
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
@@ -37,6 +39,14 @@ DIVERGENCE_CHECK_EVERY = 25
 
 class Diverged(Exception):
     """The training loss became NaN or infinite: the learning rate is too high for this model."""
+
+
+class Stopped(Exception):
+    """Training was asked to stop (``stop`` was set), e.g. by a Cancel button."""
+
+
+ProgressHook = Callable[[int, int, float], None]
+"""Called as ``hook(step, steps, mean_loss)`` every few batches, e.g. to move a progress bar."""
 
 
 @dataclass
@@ -90,8 +100,13 @@ def train_one_epoch(
     precision: Precision | None = None,
     progress: bool = False,
     description: str = "epoch",
+    stop: threading.Event | None = None,
+    on_progress: ProgressHook | None = None,
 ) -> EpochScores:
-    """One pass over ``batches``; raises ``Diverged`` as soon as the loss is not finite."""
+    """One pass over ``batches``; raises ``Diverged`` as soon as the loss is not finite.
+
+    ``stop`` is checked before every batch: once it is set, the epoch ends with ``Stopped``.
+    """
     precision = precision or Precision("cpu", None)
     model.train()
     loss_sum = torch.zeros((), device=batches.device)
@@ -99,6 +114,8 @@ def train_one_epoch(
     seen = 0
     bar = tqdm(batches, desc=description, leave=False, disable=not progress)
     for step, (images, labels) in enumerate(bar, start=1):
+        if stop is not None and stop.is_set():
+            raise Stopped(f"stopped before batch {step}")
         with precision.autocast():
             log_probs = model(images)
         loss = F.nll_loss(log_probs.float(), labels)
@@ -114,6 +131,8 @@ def train_one_epoch(
             if not math.isfinite(mean_loss):
                 raise Diverged(f"the training loss became {mean_loss} at batch {step}")
             bar.set_postfix(loss=f"{mean_loss:.4f}", refresh=False)
+            if on_progress is not None:
+                on_progress(step, len(batches), mean_loss)
     return EpochScores(loss_sum.item() / max(seen, 1), correct.item() / max(seen, 1))
 
 

@@ -11,6 +11,7 @@ from the last checkpoint.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from ..data.normalization import Normalization, compute_normalization
 from ..errors import CourseError
 from ..models import build_model
 from ..runtime import pick_device, seed_everything
-from .engine import Diverged, Precision, evaluate, train_one_epoch
+from .engine import Diverged, Precision, ProgressHook, Stopped, evaluate, train_one_epoch
 from .optim import Schedule, make_optimizer
 from .recipes import Recipe, get_recipe
 from .run import Run, TrainResult, check_output_path
@@ -87,13 +88,18 @@ def train(
     resume: bool = False,
     progress: bool = True,
     callbacks: Sequence[EpochCallback] = (),
+    stop: threading.Event | None = None,
+    on_progress: ProgressHook | None = None,
 ) -> TrainResult:
     """Train ``recipe`` (a ``Recipe`` or its name) on ``train_data``, validating on ``val_data``.
 
-    ``model`` replaces the recipe's architecture (for networks built in a lesson). ``checkpoint``
+    ``model`` replaces the recipe's architecture (a network built in a lesson), or is a trained
+    ``Classifier`` to train further (fine-tuning keeps its normalisation). ``checkpoint``
     is where the best model is written (``run.pt``; the last epoch goes to ``run.last.pt``).
     The best epoch is chosen by validation accuracy, or by training accuracy when there is no
-    validation set (``result.selected_by`` says which).
+    validation set (``result.selected_by`` says which). Setting ``stop`` (from another thread,
+    e.g. a Cancel button) ends the run within one batch, like the stop button; ``on_progress``
+    hears ``(step, steps, mean_loss)`` every few batches.
     """
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     train_data.require_labels()
@@ -101,9 +107,15 @@ def train(
     device = pick_device(str(device)) if not isinstance(device, torch.device) else device
     _use_available_cores(device)
     seed_everything(recipe.seed)
-    network, arch = _network_for(recipe, train_data, model)
-    classifier = Classifier(network, normalization_for(recipe, train_data), train_data.classes,
-                            arch).to(device)  # fmt: skip
+    if isinstance(model, Classifier):  # go on training a trained model, its normalisation kept
+        if model.classes != train_data.classes:
+            raise CourseError(f"the model reads {model.num_classes} classes but the training "
+                              f"data has {train_data.num_classes}")  # fmt: skip
+        classifier = model.to(device)
+    else:
+        network, arch = _network_for(recipe, train_data, model)
+        classifier = Classifier(network, normalization_for(recipe, train_data),
+                                train_data.classes, arch).to(device)  # fmt: skip
     if recipe.channels_last:
         classifier.to(memory_format=torch.channels_last)
     batches = BatchIterator(
@@ -134,8 +146,10 @@ def train(
             for epoch in epochs:
                 started = time.perf_counter()
                 try:
-                    scores = train_one_epoch(classifier, batches, optimizer, schedule, precision,
-                                             progress, description=f"epoch {epoch}")  # fmt: skip
+                    scores = train_one_epoch(
+                        classifier, batches, optimizer, schedule, precision, progress,
+                        description=f"epoch {epoch}", stop=stop, on_progress=on_progress,
+                    )  # fmt: skip
                 except Diverged:
                     run.record_divergence(epoch, time.perf_counter() - started)
                     status = "diverged"
@@ -155,7 +169,7 @@ def train(
                                    refresh=False)  # fmt: skip
                 for callback in callbacks:
                     callback(EpochEnd(history, classifier))
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Stopped):
             status = "interrupted"
         finally:
             epochs.close()
