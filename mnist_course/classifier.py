@@ -15,6 +15,7 @@ torch.Size([2, 10])
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -31,12 +32,15 @@ class Classifier(nn.Module):
         normalization: Normalization,
         classes: Sequence[str],
         arch: str = "custom",
+        card: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.network = network
         self.normalization = normalization
         self.classes = tuple(classes)
         self.arch = arch
+        self.card = dict(card or {})
+        """What a reader of the model wants to know: recipe, data it saw, scores (plain data)."""
         # Buffers so that .to(device) moves them and export bakes them in; not saved as weights.
         self.register_buffer("mean", torch.tensor(float(normalization.mean)), persistent=False)
         self.register_buffer("std", torch.tensor(float(normalization.std)), persistent=False)

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import html
 import io
+import time
+from pathlib import Path
 
 import ipywidgets as widgets
 import numpy as np
 import torch
 from ipycanvas import Canvas, hold_canvas
-from PIL import Image
+from PIL import Image, ImageOps
 
+from .atomic import atomic_write
 from .classifier import Classifier
-from .data.dataset import DigitDataset
+from .data.dataset import DataSplits, DigitDataset
 from .predict import Prediction, predict_image, predict_prepared
 from .preprocess import BlankImageError
 from .strokes import Stroke, rasterize
@@ -62,12 +65,17 @@ class DrawingPad:
     def __init__(
         self,
         classifier: Classifier,
-        examples: DigitDataset | None = None,
+        examples: DigitDataset | DataSplits | None = None,
         size: int = 280,
         brush: int = 18,
         seed: int = 0,
+        save_to: str | Path = "mine",
     ) -> None:
-        self.classifier, self.examples, self.size = classifier, examples, size
+        self.classifier, self.size, self.save_to = classifier, size, Path(save_to)
+        if isinstance(examples, DataSplits):
+            self.example_sets = {"training set": examples.train, "test set": examples.test}
+        else:
+            self.example_sets = {"examples": examples} if examples is not None else {}
         self.strokes: list[Stroke] = []
         self.prediction: Prediction | None = None
         self.shown_example: int | None = None
@@ -85,7 +93,16 @@ class DrawingPad:
         self.random_button = widgets.Button(
             description="Random MNIST image", icon="random", layout=widgets.Layout(width="auto")
         )
-        self.random_button.disabled = examples is None
+        self.random_button.disabled = not self.example_sets
+        self.random_from = widgets.ToggleButtons(options=list(self.example_sets) or ["-"])
+        self.random_from.layout.display = "" if len(self.example_sets) > 1 else "none"
+        self.about_button = widgets.Button(description="About model", icon="info")
+        self.about = widgets.HTML()
+        self.label = widgets.Dropdown(options=list(classifier.classes), description="it is a",
+                                      layout=widgets.Layout(width="160px"))  # fmt: skip
+        self.save_button = widgets.Button(description="Save as training example", icon="save",
+                                          layout=widgets.Layout(width="auto"))  # fmt: skip
+        self.saved = widgets.HTML()
         self.answer = widgets.HTML()
         self.preview = widgets.Image(format="png", width=140, height=140)
         self.bars = widgets.HTML()
@@ -94,7 +111,9 @@ class DrawingPad:
             (self.canvas, "canvas"), (self.brush, "brush"), (self.clear_button, "clear"),
             (self.undo_button, "undo"), (self.random_button, "random"),
             (self.answer, "prediction"), (self.preview, "preview"), (self.bars, "bars"),
-            (self.upload, "upload"),
+            (self.upload, "upload"), (self.random_from, "random-from"),
+            (self.about_button, "about-button"), (self.about, "about"), (self.label, "label"),
+            (self.save_button, "save"), (self.saved, "saved"),
         ]:  # fmt: skip
             widget.add_class(f"mnist-draw-{name}")
 
@@ -110,12 +129,17 @@ class DrawingPad:
         self.clear_button.on_click(lambda _: self.clear())
         self.undo_button.on_click(lambda _: self.undo())
         self.random_button.on_click(lambda _: self.show_random())
+        self.about_button.on_click(lambda _: self.toggle_about())
+        self.save_button.on_click(lambda _: self.save_example())
         self.upload.observe(self._on_upload, names="value")
 
         # The page must not scroll while a finger draws on the canvas.
         style = widgets.HTML("<style>canvas.mnist-draw-canvas{touch-action:none}</style>")
-        buttons = widgets.HBox([self.clear_button, self.undo_button, self.random_button])
-        left = widgets.VBox([self.canvas, self.brush, buttons])
+        buttons = widgets.HBox([self.clear_button, self.undo_button, self.random_button,
+                                self.about_button])  # fmt: skip
+        keep = widgets.HBox([self.label, self.save_button])
+        left = widgets.VBox([self.canvas, self.brush, buttons, self.random_from, keep,
+                             self.saved, self.about])  # fmt: skip
         right = widgets.VBox([self.answer, widgets.HTML("what the model sees:"), self.preview,
                               self.bars])  # fmt: skip
         hint = widgets.HTML("No drawing pad? Upload a photo of a digit:")
@@ -176,8 +200,13 @@ class DrawingPad:
         self._repaint()
         self.recognise()
 
+    @property
+    def examples(self) -> DigitDataset | None:
+        """The set Random draws from: the one chosen (training or test set), if any."""
+        return self.example_sets.get(self.random_from.value)
+
     def show_random(self) -> Prediction | None:
-        """Put a random image of ``examples`` on the pad and recognise it."""
+        """Put a random image of the chosen set on the pad and recognise it, label beside it."""
         if self.examples is None or len(self.examples) == 0:
             return None
         index = int(torch.randint(len(self.examples), (1,), generator=self._generator))
@@ -187,8 +216,61 @@ class DrawingPad:
         truth = ""
         if self.examples.labels is not None:
             truth = f" (the label says {self.examples.classes[int(self.examples.labels[index])]})"
-        self._show(self.prediction, note=f"MNIST test image #{index}{truth}")
+        self._show(self.prediction, note=f"image #{index} of the {self.random_from.value}{truth}")
         return self.prediction
+
+    def about_model(self) -> str:
+        """A short description of the model: architecture, size, recipe, scores, its data."""
+        model = self.classifier
+        card = model.card
+        parameters = sum(p.numel() for p in model.network.parameters() if p.requires_grad)
+        rows = {
+            "architecture": model.arch, "parameters": f"{parameters:,}",
+            "classes": f"{model.num_classes} ({' '.join(model.classes[:12])}"
+                       f"{' …' if model.num_classes > 12 else ''})",
+            "recipe": card.get("recipe", "not recorded"),
+            "trained on": (f"{card['training_images']:,} images of {card['trained_on']}"
+                           if "trained_on" in card else "not recorded"),
+            "normalisation": f"mean {model.normalization.mean:.4f}, "
+                             f"std {model.normalization.std:.4f}",
+        }  # fmt: skip
+        for key, name in (
+            ("val_accuracy", "validation accuracy"),
+            ("test_accuracy", "test accuracy"),
+        ):
+            if card.get(key) is not None and card[key] == card[key]:  # NaN: not measured
+                rows[name] = f"{card[key]:.2%}"
+        return "".join(
+            f"<b>{html.escape(k)}</b>: {html.escape(str(v))}<br>" for k, v in rows.items()
+        )
+
+    def toggle_about(self) -> None:
+        self.about.value = "" if self.about.value else self.about_model()
+
+    def save_example(self, label: str | None = None) -> Path | None:
+        """Keep the drawing as a training example of ``label`` (the one chosen on the pad).
+
+        The drawing as drawn goes to ``save_to/<label>/NAME.png`` (torchvision's ImageFolder
+        layout, what ``finetune`` reads) and the 28x28 it became to ``save_to-28x28/<label>/``.
+        """
+        label = self.label.value if label is None else label
+        if label not in self.classifier.classes:
+            raise ValueError(f"{label!r} is not one of the model's classes")
+        if not self.strokes or self.prediction is None:
+            self.saved.value = "draw a digit first, then save it"
+            return None
+        folder = self.save_to / label
+        name = f"{time.strftime('%Y%m%d-%H%M%S')}-{len(list(folder.glob('*.png'))):04}.png"
+        drawn = ImageOps.invert(rasterize(self.strokes, self.size))  # dark ink on white paper
+        small = Image.fromarray(self.prediction.model_input)
+        for picture, target in ((drawn, folder / name),
+                                (small, self.save_to.with_name(f"{self.save_to.name}-28x28")
+                                 / label / name)):  # fmt: skip
+            with atomic_write(target) as handle:
+                picture.save(handle, format="PNG")
+        count = len(list(folder.glob("*.png")))
+        self.saved.value = f"saved as a {html.escape(label)}: {count} in {html.escape(str(folder))}"
+        return folder / name
 
     def recognise(self) -> Prediction | None:
         """Predict from the strokes; a blank pad gives the prompt and no prediction."""
@@ -238,6 +320,8 @@ class DrawingPad:
     # --- answers ---
 
     def _show(self, prediction: Prediction | None, note: str = "") -> None:
+        if prediction is not None:
+            self.label.value = prediction.label  # the likely label, for the learner to confirm
         if prediction is None:
             self.answer.value = f"<h3 class='mnist-draw-answer'>{PROMPT}</h3>"
             self.preview.value = _png(Image.new("L", (140, 140), 0))
@@ -260,7 +344,9 @@ class DrawingPad:
             self.recognise_picture(Image.open(io.BytesIO(bytes(files[0]["content"]))))
 
     def recognise_picture(self, picture: Image.Image) -> Prediction | None:
-        """The fallback path: a photo or scan of a digit instead of strokes."""
+        """The fallback path: a photo or scan of a digit instead of strokes (the pad is wiped)."""
+        self.strokes, self._drawing, self.shown_example = [], False, None
+        self._repaint()
         try:
             self.prediction = predict_image(self.classifier, picture)
             self._show(self.prediction, note="from the uploaded picture")

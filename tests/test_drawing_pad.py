@@ -3,6 +3,7 @@
 import io
 
 import ipycanvas
+import numpy as np
 import pytest
 from ipycanvas.canvas import COMMANDS
 from PIL import Image
@@ -129,3 +130,67 @@ def test_reconnect_switches_canvas_again_and_replays_strokes(classifier, monkeyp
     assert batch[0][0] == COMMANDS["switchCanvas"], "a new front end must be told the canvas"
     names = {COMMANDS[name] for name in ("strokeLine", "fillCircle")}
     assert any(command[0] in names for command in batch), "the strokes are drawn again"
+
+
+def test_random_from_the_training_or_the_test_set(classifier, digits):
+    pad = DrawingPad(classifier, examples=digits, seed=1)
+    assert pad.random_from.options == ("training set", "test set")
+    pad.random_from.value = "training set"
+    pad.show_random()
+    index = pad.shown_example
+    assert pad.prediction.model_input.tolist() == digits.train.images[index].tolist()
+    truth = digits.train.classes[int(digits.train.labels[index])]
+    assert f"image #{index} of the training set (the label says {truth})" in pad.answer.value
+    pad.random_from.value = "test set"
+    pad.show_random()
+    assert pad.examples is digits.test and "of the test set" in pad.answer.value
+
+
+def test_save_as_training_example(classifier, tmp_path):
+    pad = DrawingPad(classifier, save_to=tmp_path / "mine")
+    assert pad.save_example() is None and "draw a digit first" in pad.saved.value
+    draw(pad, "7")
+    assert pad.label.value == pad.prediction.label, "the pad proposes what it read"
+    saved = pad.save_example("7")
+    assert saved.parent == tmp_path / "mine" / "7" and saved.suffix == ".png"
+    drawn = Image.open(saved)
+    assert drawn.size == (280, 280) and drawn.getpixel((2, 2)) == 255, "dark ink on white paper"
+    small = Image.open(tmp_path / "mine-28x28" / "7" / saved.name)
+    assert small.size == (28, 28)
+    assert (np.asarray(small) == pad.prediction.model_input).all()
+    pad.clear()
+    draw(pad, "1")
+    second = pad.save_example("1")
+    assert second.parent.name == "1" and "1 in" in pad.saved.value
+    with pytest.raises(ValueError, match="not one of the model's classes"):
+        pad.save_example("Q")
+
+
+def test_about_model_describes_it(classifier):
+    pad = DrawingPad(classifier)
+    assert pad.about.value == ""
+    pad.toggle_about()
+    text = pad.about.value
+    parameters = sum(p.numel() for p in classifier.network.parameters())
+    assert "<b>architecture</b>: fast" in text and f"{parameters:,}" in text
+    assert "<b>recipe</b>: fast" in text and "scikit-learn digits" in text
+    assert "validation accuracy" in text
+    pad.toggle_about()
+    assert pad.about.value == ""
+
+
+def test_an_upload_wipes_the_drawing(classifier):
+    pad = DrawingPad(classifier)
+    draw(pad, "0")
+    pad.recognise_picture(draw_digit("7", ink=0, paper=255))
+    assert pad.strokes == [] and "uploaded picture" in pad.answer.value
+
+
+def test_use_another_model(classifier):
+    other = Classifier(build_model("fast"), classifier.normalization, classifier.classes).eval()
+    pad = DrawingPad(classifier)
+    draw(pad, "7")
+    pad.use(other)
+    expected = predict_image(other, rasterize(pad.strokes, pad.size))
+    assert pad.classifier is other
+    assert pad.prediction.probabilities == pytest.approx(expected.probabilities)

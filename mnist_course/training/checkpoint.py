@@ -60,6 +60,7 @@ def save_checkpoint(
         "arch": model.arch,
         "classes": list(model.classes),
         "normalization": model.normalization.to_dict(),
+        "card": dict(model.card),
         "recipe": recipe.to_dict(),
         "history": history.to_dict(orient="list"),
         "metrics": dict(metrics),
@@ -154,6 +155,7 @@ def load_checkpoint(
         metrics = {str(k): float(v) for k, v in payload["metrics"].items()}
         epoch = int(payload["epoch"])
         weights = dict(payload["state_dict"])
+        card = dict(payload.get("card") or {}) | {"epoch": epoch, **metrics}
     except (KeyError, TypeError, ValueError, AttributeError, CourseError) as exc:
         raise CheckpointError(f"{path}: malformed checkpoint metadata ({exc})") from exc
     if network is None:
@@ -173,7 +175,7 @@ def load_checkpoint(
         raise CheckpointError(
             f"{path}: weights do not fit architecture {arch!r} ({first})"
         ) from exc
-    model = Classifier(network, normalization, classes, arch).to(device).eval()
+    model = Classifier(network, normalization, classes, arch, card).to(device).eval()
     return Checkpoint(
         path=Path(path),
         model=model,

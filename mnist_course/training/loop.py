@@ -116,6 +116,8 @@ def train(
         network, arch = _network_for(recipe, train_data, model)
         classifier = Classifier(network, normalization_for(recipe, train_data),
                                 train_data.classes, arch).to(device)  # fmt: skip
+    classifier.card |= {"recipe": recipe.name, "trained_on": train_data.source,
+                        "training_images": len(train_data)}  # fmt: skip
     if recipe.channels_last:
         classifier.to(memory_format=torch.channels_last)
     batches = BatchIterator(
