@@ -221,8 +221,8 @@ def cmd_finetune(args: argparse.Namespace) -> dict[str, Any]:
     if mnist.classes != checkpoint.model.classes:
         raise CourseError(f"{args.checkpoint} reads {checkpoint.model.num_classes} classes but "
                           f"{mnist.train.source} has {mnist.num_classes}")  # fmt: skip
-    report = finetune(checkpoint.model, own, mnist, checkpoint.recipe, epochs=args.epochs,
-                      seed=args.seed, checkpoint=out, progress=not args.no_progress)  # fmt: skip
+    report = finetune(checkpoint.model, own, mnist, epochs=args.epochs, seed=args.seed,
+                      checkpoint=out, progress=not args.no_progress)  # fmt: skip
     return {**report.as_dict(), "checkpoint": str(out)}
 
 

@@ -90,20 +90,17 @@ class FinetuneReport:
         return {k: v for k, v in self.__dict__.items() if k != "model"}
 
 
-def finetune_recipe(base: Recipe, epochs: int = 4) -> Recipe:
+def finetune_recipe(model: Classifier, epochs: int = 4, seed: int = 0) -> Recipe:
     """Gentle further training: a small constant rate, so the model adapts without forgetting."""
-    return base.replace(
-        name=f"{base.name}+own", optimizer="sgd", lr=0.005, momentum=0.9, nesterov=True,
-        scheduler=None, scheduler_args={}, epochs=epochs, batch_size=64, drop_last=False,
-        report_accuracy=None,
-    )  # fmt: skip
+    name = f"{model.card.get('recipe', model.arch)}+own"
+    return Recipe(name, model.arch, "sgd", lr=0.005, momentum=0.9, nesterov=True,
+                  batch_size=64, epochs=epochs, seed=seed)  # fmt: skip
 
 
 def finetune(
     model: Classifier,
     own: DigitDataset,
     mnist: DataSplits,
-    base: Recipe,
     epochs: int = 4,
     seed: int = 0,
     checkpoint: str | os.PathLike[str] | None = None,
@@ -130,8 +127,8 @@ def finetune(
         torch.cat([everyone.labels, mine.labels.repeat(repeats)]),
         model.classes, source=f"{len(everyone)} MNIST + {repeats}x {len(mine)} own",
     )  # fmt: skip
-    result = train(finetune_recipe(base, epochs).replace(seed=seed), mix, validation,
-                   model=model, checkpoint=checkpoint, progress=progress)  # fmt: skip
+    result = train(finetune_recipe(model, epochs, seed), mix, validation, model=model,
+                   checkpoint=checkpoint, progress=progress)  # fmt: skip
     return FinetuneReport(
         images=len(own),
         holdout=len(holdout),
