@@ -73,3 +73,10 @@ def test_info_on_real_mnist(real_mnist_root):
     assert info["class_counts"] == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
     assert info["mean"] == pytest.approx(0.1307, abs=5e-5)
     assert info["std"] == pytest.approx(0.3081, abs=5e-5)
+
+
+def test_spreadsheet_given_as_csv_is_one_error_line(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
+    result = run_cli("info", "--source", f"csv:{path}", "--json")
+    _assert_one_error_line(result, str(path), "not a CSV text file", "spreadsheet")
