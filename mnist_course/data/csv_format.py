@@ -23,6 +23,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -61,9 +62,11 @@ class _CsvFile:
     gzipped: bool
     encoding: str
 
+    def open_bytes(self) -> BinaryIO:
+        return gzip.open(self.path, "rb") if self.gzipped else self.path.open("rb")  # noqa: SIM115
+
     def open(self) -> io.TextIOWrapper:
-        raw = gzip.open(self.path, "rb") if self.gzipped else self.path.open("rb")  # noqa: SIM115
-        return io.TextIOWrapper(raw, encoding=self.encoding, newline="")
+        return io.TextIOWrapper(self.open_bytes(), encoding=self.encoding, newline="")
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
         """``(line number, fields)`` of every non-blank line, numbered as an editor shows them.
@@ -200,19 +203,26 @@ def _read(
                 "(as many as the header names)"
             )
 
-    read = {
-        "header": 0 if has_header else None,
-        "skip_blank_lines": True,
-        "compression": "gzip" if source.gzipped else None,
-        "encoding": source.encoding,
-        "engine": "c",
-    }
+    def read_frame(**dtype: type) -> pd.DataFrame:
+        # an open handle, not the path: given a path, pandas holds about 4x the file in memory
+        with source.open_bytes() as handle:
+            return pd.read_csv(
+                handle,
+                header=0 if has_header else None,
+                skip_blank_lines=True,
+                encoding=source.encoding,
+                engine="c",
+                **dtype,
+            )
+
     try:
         try:  # the fast path: every cell straight into uint8 (labels of up to 256 classes too)
-            frame = pd.read_csv(path, dtype=np.uint8, **read)
+            frame = read_frame(dtype=np.uint8)
+        except (pd.errors.ParserError, UnicodeDecodeError):
+            raise
         except (ValueError, OverflowError):
-            # a cell that is no byte (or a ragged row): read again as pandas sees fit, to say which
-            frame = pd.read_csv(path, **read)
+            # a cell that is no byte: read again as pandas sees fit, to say which and where
+            frame = read_frame()
     except pd.errors.ParserError as exc:
         problem = _field_count_problem(source, len(first_fields))
         raise DataError(f"{path}: {problem or exc}") from exc
