@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from mnist_course import DATA_ENV_VAR, DataSplits, data_root, load_data
+from mnist_course import DATA_ENV_VAR, DataSplits, load_data
 
 
 def parser(description: str) -> argparse.ArgumentParser:
@@ -28,7 +28,7 @@ def real_mnist(root: str | None) -> DataSplits:
     try:
         return load_data("mnist", root=root, download=False)
     except Exception as exc:  # noqa: BLE001 - any reason means: no figures to report
-        sys.exit(f"error: benchmarks need real MNIST under {data_root(root)}/MNIST/raw ({exc})")
+        sys.exit(f"error: benchmarks need real MNIST (--data or ${DATA_ENV_VAR}): {exc}")
 
 
 def machine() -> str:

@@ -3,9 +3,10 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
-from mnist_course.data import write_csv
+from mnist_course.data import write_csv, write_idx
 from tests.cli import CliResult, last_json, run_cli
 from tests.conftest import write_mnist_files
 
@@ -73,3 +74,24 @@ def test_info_on_real_mnist(real_mnist_root):
     assert info["class_counts"] == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
     assert info["mean"] == pytest.approx(0.1307, abs=5e-5)
     assert info["std"] == pytest.approx(0.3081, abs=5e-5)
+
+
+def test_spreadsheet_given_as_csv_is_one_error_line(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
+    result = run_cli("info", "--source", f"csv:{path}", "--json")
+    _assert_one_error_line(result, str(path), "not a CSV text file", "spreadsheet")
+
+
+def test_empty_idx_set_is_one_error_line(tmp_path, digits):
+    folder = write_mnist_files(digits, tmp_path / "idx")
+    write_idx(np.zeros((0, 28, 28), np.uint8), folder / "train-images-idx3-ubyte.gz")
+    write_idx(np.zeros(0, np.uint8), folder / "train-labels-idx1-ubyte.gz")
+    result = run_cli("info", "--source", f"idx:{folder}", "--json")
+    _assert_one_error_line(result, "train-images-idx3-ubyte.gz", "holds no images")
+
+
+def test_data_root_that_is_a_file_is_one_error_line(tmp_path):
+    (tmp_path / "data").write_text("")
+    result = run_cli("info", "--data", str(tmp_path / "data"), "--json")
+    _assert_one_error_line(result, str(tmp_path / "data"), "is a file, not a folder")

@@ -1,7 +1,12 @@
+import gzip
+import io
+import zipfile
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from PIL import Image
 
 from mnist_course.data import DigitDataset, read_csv_dataset, write_csv
 from mnist_course.errors import DataError
@@ -129,3 +134,130 @@ def test_wrong_width_everywhere(tmp_path):
     pd.DataFrame(np.zeros((3, 100), dtype=int)).to_csv(tmp_path / "w.csv", index=False)
     with pytest.raises(DataError, match="100 columns, expected 784"):
         read_csv_dataset(tmp_path / "w.csv")
+
+
+# Files as people save them: compressed, with a byte-order mark, in another encoding, CRLF.
+
+
+def _csv_bytes(small, tmp_path, header=True) -> bytes:
+    path = write_csv(small, tmp_path / "plain.csv")
+    text = path.read_text()
+    return (text if header else text.split("\n", 1)[1]).encode()
+
+
+def _assert_same(loaded, small):
+    assert torch.equal(loaded.images, small.images) and torch.equal(loaded.labels, small.labels)
+
+
+@pytest.mark.parametrize("header", [True, False], ids=["header", "headerless"])
+def test_utf8_byte_order_mark_keeps_every_row(tmp_path, small, header):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + _csv_bytes(small, tmp_path, header))
+    _assert_same(read_csv_dataset(path), small)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_is_read(tmp_path, small, encoding):
+    path = tmp_path / "unicode.csv"
+    path.write_bytes(_csv_bytes(small, tmp_path).decode().encode(encoding))
+    _assert_same(read_csv_dataset(path), small)
+
+
+def test_latin1_header_is_read(tmp_path, small):
+    text = _csv_bytes(small, tmp_path).decode().replace("label", "étiquette", 1)
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(text.encode("latin-1"))
+    _assert_same(read_csv_dataset(path, label_column="étiquette"), small)
+
+
+def test_latin1_cell_after_the_first_64k_is_named(tmp_path, digits):
+    lines = write_csv(digits.train.head(80), tmp_path / "a.csv").read_bytes().split(b"\n")
+    assert sum(len(line) + 1 for line in lines[:70]) > 1 << 16, "past what is sniffed"
+    fields = lines[69].split(b",")
+    fields[3] = b"\xe9"
+    lines[69] = b",".join(fields)
+    path = tmp_path / "late.csv"
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(DataError, match=r"late.csv: line 70, column 4 \('pixel2'\): 'é' is not"):
+        read_csv_dataset(path)
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"], ids=["crlf", "cr"])
+def test_windows_and_old_mac_line_ends(tmp_path, small, newline):
+    path = tmp_path / "crlf.csv"
+    lines = _csv_bytes(small, tmp_path).decode().splitlines()
+    path.write_bytes(newline.join(lines).encode() + newline.encode())
+    _assert_same(read_csv_dataset(path), small)
+    _set_cell(lines, 4, 2, "256")
+    path.write_bytes(newline.join(lines).encode() + newline.encode())
+    with pytest.raises(DataError, match=r"line 4, column 2 \('pixel0'\): pixel value 256"):
+        read_csv_dataset(path)
+
+
+@pytest.mark.parametrize("name", ["train.csv.gz", "train.csv"])
+def test_gzipped_csv_is_read(tmp_path, small, name):
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(_csv_bytes(small, tmp_path)))
+    _assert_same(read_csv_dataset(path), small)
+
+
+def test_damaged_gzip_is_named(tmp_path, small):
+    path = tmp_path / "train.csv.gz"
+    path.write_bytes(gzip.compress(_csv_bytes(small, tmp_path))[:-200])
+    with pytest.raises(DataError, match="train.csv.gz: damaged gzip file"):
+        read_csv_dataset(path)
+
+
+def test_blank_lines_do_not_shift_line_numbers(tmp_path, small):
+    lines = _csv_bytes(small, tmp_path).decode().splitlines()
+    lines[3:3] = ["", "   "]  # editor lines 4 and 5 are blank
+    path = tmp_path / "blank.csv"
+    path.write_text("\n".join(lines) + "\n\n")
+    _assert_same(read_csv_dataset(path), small)
+    _set_cell(lines, 8, 30, "-1")
+    _set_cell(lines, 9, 1, "12")
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=r"line 8, column 30 \('pixel28'\): pixel value -1"):
+        read_csv_dataset(path)
+    _set_cell(lines, 8, 30, "0")
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match="line 9: label 12 is not one of the 10 classes"):
+        read_csv_dataset(path)
+
+
+def _png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("L", (28, 28)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _xlsx_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (lambda: np.random.default_rng(0).bytes(5000), "not a CSV text file .*binary data"),
+        (_xlsx_bytes, "not a CSV text file but a ZIP archive, .*xlsx.*save the sheet as CSV"),
+        (_png_bytes, "not a CSV text file but a PNG image"),
+        (lambda: gzip.compress(_png_bytes()), "not a CSV text file but a PNG image"),
+    ],
+    ids=["random-bytes", "xlsx", "png", "gzipped-png"],
+)
+def test_a_file_that_is_not_text_is_named(tmp_path, content, message):
+    path = tmp_path / "train.csv"
+    path.write_bytes(content())
+    with pytest.raises(DataError, match=message) as info:
+        read_csv_dataset(path)
+    assert str(info.value).startswith(str(path))
+
+
+def test_a_folder_is_not_called_missing(tmp_path, small):
+    write_csv(small, tmp_path / "train.csv")
+    with pytest.raises(DataError, match=r": is a folder, not a CSV file \(it holds train.csv\)"):
+        read_csv_dataset(tmp_path)

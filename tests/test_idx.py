@@ -63,3 +63,36 @@ def test_images_and_labels_of_different_lengths(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(DataError, match="no such file"):
         read_idx(tmp_path / "nope")
+
+
+def _pair(tmp_path, images, labels):
+    return (
+        write_idx(images, tmp_path / "train-images-idx3-ubyte"),
+        write_idx(labels, tmp_path / "train-labels-idx1-ubyte"),
+    )
+
+
+def test_images_that_are_not_28x28_are_refused_at_load(tmp_path):
+    images, labels = _pair(tmp_path, np.zeros((4, 32, 32), np.uint8), np.zeros(4, np.uint8))
+    with pytest.raises(DataError, match="images are 32x32 pixels, expected 28x28") as info:
+        read_idx_pair(images, labels)
+    assert str(info.value).startswith(str(images))
+
+
+def test_an_empty_set_is_refused(tmp_path):
+    images, labels = _pair(tmp_path, np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8))
+    with pytest.raises(DataError, match="holds no images") as info:
+        read_idx_pair(images, labels)
+    assert str(info.value).startswith(str(images))
+
+
+def test_a_bad_label_is_blamed_on_the_labels_file(tmp_path):
+    images, labels = _pair(
+        tmp_path, np.zeros((5, 28, 28), np.uint8), np.array([0, 1, 2, 10, 11], np.uint8)
+    )
+    with pytest.raises(
+        DataError, match=r"label 10 \(item 3, counting from 0\) is not one of the 10 classes"
+    ) as info:
+        read_idx_pair(images, labels)
+    assert str(info.value).startswith(str(labels)), "the labels file is the one to fix"
+    assert "2 label(s)" in str(info.value)

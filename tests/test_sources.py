@@ -1,11 +1,12 @@
 import socket
 import time
 
+import numpy as np
 import pytest
 import torch
 
 from mnist_course import DATA_ENV_VAR, data_root, load_data
-from mnist_course.data import write_csv
+from mnist_course.data import write_csv, write_idx
 from mnist_course.errors import DataError
 from tests.conftest import write_mnist_files
 
@@ -133,3 +134,36 @@ def test_real_mnist(real_mnist_root):
         5851,
         5949,
     ]
+
+
+def test_idx_source_that_is_a_file_or_missing(tmp_path, digits):
+    folder = write_mnist_files(digits, tmp_path / "f")
+    with pytest.raises(DataError, match="is a file, not a folder of IDX files"):
+        load_data(f"idx:{folder / 'train-images-idx3-ubyte.gz'}")
+    with pytest.raises(DataError, match="nope: no such folder"):
+        load_data(f"idx:{tmp_path / 'nope'}")
+
+
+def test_idx_images_of_another_size_are_refused_when_loading(tmp_path, digits):
+    folder = write_mnist_files(digits, tmp_path / "MNIST" / "raw")
+    write_idx(np.zeros((len(digits.test), 20, 20), np.uint8), folder / "t10k-images-idx3-ubyte.gz")
+    for source in (f"idx:{folder}", "mnist"):  # one finder and reader behind both
+        with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte.gz: images are 20x20 pixels"):
+            load_data(source, root=tmp_path, download=False, verify=False)
+
+
+def test_data_root_that_is_a_file_is_named_not_downloaded_into(monkeypatch, tmp_path):
+    monkeypatch.setattr(socket, "create_connection", _no_network)
+    data_file = tmp_path / "data.zip"
+    data_file.write_bytes(b"not a folder")
+    monkeypatch.setenv(DATA_ENV_VAR, str(data_file))
+    with pytest.raises(
+        DataError, match=r"data.zip: is a file, not a folder; MNIST_COURSE_DATA must be the folder"
+    ):
+        load_data("mnist")
+    with pytest.raises(DataError, match=r"data.zip: is a file, not a folder; the data root"):
+        load_data("mnist", root=data_file)
+    monkeypatch.delenv(DATA_ENV_VAR)
+    (tmp_path / "MNIST").write_bytes(b"")
+    with pytest.raises(DataError, match=r"MNIST: is a file, not a folder; the MNIST files belong"):
+        load_data("mnist", root=tmp_path)

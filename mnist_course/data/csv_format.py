@@ -1,17 +1,29 @@
 """Digits as CSV: the Kaggle ``label,pixel0..pixel783`` layout and the ``label,1x1..28x28`` one.
 
-Reading is fast (pandas' C parser) and strict: every problem is reported with the file, the line
-as an editor numbers it, and the column, instead of turning into a silently wrong image. A CSV with
-784 columns and no label column (Kaggle's ``test.csv``) loads as an unlabeled set for prediction.
+Reading is fast and lean (pandas' C parser straight into uint8) and strict: every problem is
+reported with the file, the line as an editor numbers it (blank lines included), and the column,
+instead of turning into a silently wrong image. A CSV with 784 columns and no label column
+(Kaggle's ``test.csv``) loads as an unlabeled set for prediction.
+
+Files as people save them are accepted: gzip-compressed (``.csv.gz``, recognised by content),
+UTF-8 with or without a byte-order mark, UTF-16 (as Excel's "Unicode text" writes it), any other
+8-bit text (read as Latin-1: the numbers are plain ASCII either way), and LF, CRLF or CR line
+ends. A file that is not text at all (a spreadsheet, an image, random bytes) is named as such.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import gzip
+import io
 import os
 import re
-from itertools import islice
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -24,6 +36,106 @@ from .dataset import DIGIT_CLASSES, DigitDataset
 PIXELS = 28 * 28
 _KAGGLE_NAME = re.compile(r"pixel(\d+)$")
 _ROW_BY_COL_NAME = re.compile(r"(\d+)x(\d+)$")
+_SNIFF_BYTES = 1 << 16
+_GZIP_MAGIC = b"\x1f\x8b"
+_NOT_TEXT = {
+    b"PK\x03\x04": "a ZIP archive, which is what an Excel .xlsx or a .ods spreadsheet is; "
+    "save the sheet as CSV first",
+    b"\xd0\xcf\x11\xe0": "an old-style Office file such as an Excel .xls spreadsheet; "
+    "save the sheet as CSV first",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"%PDF": "a PDF document",
+    b"BZh": "a bzip2-compressed file; decompress it first",
+    b"\xfd7zXZ": "an xz-compressed file; decompress it first",
+}
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+"""Characters no CSV has (tab, LF, VT, FF and CR are allowed)."""
+
+
+@dataclass(frozen=True)
+class _CsvFile:
+    """A CSV file with the compression and text encoding it was found to use."""
+
+    path: Path
+    gzipped: bool
+    encoding: str
+
+    def open_bytes(self) -> BinaryIO:
+        return gzip.open(self.path, "rb") if self.gzipped else self.path.open("rb")  # noqa: SIM115
+
+    def open(self) -> io.TextIOWrapper:
+        return io.TextIOWrapper(self.open_bytes(), encoding=self.encoding, newline="")
+
+    def records(self) -> Iterator[tuple[int, list[str]]]:
+        """``(line number, fields)`` of every non-blank line, numbered as an editor shows them.
+
+        Blank lines (empty or only spaces) are skipped, as pandas skips them, so the n-th record
+        here is pandas' n-th row (counting a header).
+        """
+        with self.open() as handle:
+            reader = csv.reader(handle)
+            try:
+                for fields in reader:
+                    if fields and (len(fields) > 1 or fields[0].strip()):
+                        yield reader.line_num, fields
+            except (OSError, EOFError, zlib.error) as exc:
+                raise DataError(f"{self.path}: damaged gzip file ({exc})") from exc
+
+    def record(self, index: int) -> tuple[int, list[str]]:
+        """The ``index``-th non-blank record (0 is the first line, header or not)."""
+        for seen, (line, fields) in enumerate(self.records()):
+            if seen == index:
+                return line, fields
+        raise IndexError(index)
+
+
+def _sniff(path: Path) -> _CsvFile:
+    """Find out whether ``path`` is gzipped and how its text is encoded, or say why it is no CSV."""
+    if path.is_dir():
+        inside = sorted(p.name for p in path.glob("*.csv*"))[:3]
+        hint = f" (it holds {', '.join(inside)})" if inside else ""
+        raise DataError(f"{path}: is a folder, not a CSV file{hint}; give the path of the file")
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    if not path.is_file():
+        raise DataError(f"{path}: not a regular file, expected a CSV file")
+    with path.open("rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+    gzipped = head[:2] == _GZIP_MAGIC
+    if gzipped:
+        try:
+            with gzip.open(path, "rb") as handle:
+                head = handle.read(_SNIFF_BYTES)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataError(f"{path}: damaged gzip file ({exc})") from exc
+    whole = len(head) < _SNIFF_BYTES
+    for magic, what in _NOT_TEXT.items():
+        if head.startswith(magic):
+            raise DataError(f"{path}: not a CSV text file but {what}")
+
+    if head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif len(head) >= 4 and head[1::2].count(0) >= len(head) // 2 * 0.9 and 0 not in head[::2]:
+        encoding = "utf-16-le"  # UTF-16 without a byte-order mark: ASCII text, every other byte 0
+    elif len(head) >= 4 and head[0::2].count(0) >= len(head) // 2 * 0.9 and 0 not in head[1::2]:
+        encoding = "utf-16-be"
+    else:
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(head, final=whole)
+            encoding = "utf-8"
+        except UnicodeDecodeError:
+            encoding = "latin-1"
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=whole)
+    if control := _CONTROL.search(text):
+        raise DataError(
+            f"{path}: not a CSV text file (character {ord(control.group()):#04x} at position "
+            f"{control.start()} is binary data); expected lines of comma-separated numbers"
+        )
+    return _CsvFile(path, gzipped, encoding)
 
 
 def _is_number(text: str) -> bool:
@@ -44,19 +156,11 @@ def _pixel_position(name: str) -> int | None:
     return None
 
 
-def _line_text(path: Path, line: int) -> str:
-    with path.open(newline="") as handle:
-        return next(islice(handle, line - 1, line), "")
-
-
-def _field_count_problem(path: Path, expected: int, header_lines: int) -> str | None:
+def _field_count_problem(source: _CsvFile, expected: int) -> str | None:
     """The first line whose number of values differs from ``expected``, described; slow path."""
-    with path.open(newline="") as handle:
-        for line, fields in enumerate(csv.reader(handle), start=1):
-            if line <= header_lines or not fields:
-                continue
-            if len(fields) != expected:
-                return f"line {line} has {len(fields)} values, expected {expected}"
+    for line, fields in source.records():
+        if len(fields) != expected:
+            return f"line {line} has {len(fields)} values, expected {expected}"
     return None
 
 
@@ -71,35 +175,76 @@ def read_csv_dataset(
     0-based position), or as the first of 785 columns. With 784 columns and no label the set is
     unlabeled.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
-    with path.open(newline="") as handle:
-        first_line, second_line = handle.readline(), handle.readline()
-    if not first_line.strip():
+    return _read(_sniff(Path(path)), classes, label_column)
+
+
+def _read(
+    source: _CsvFile, classes: tuple[str, ...], label_column: str | int | None
+) -> DigitDataset:
+    path = source.path
+    first_records = []
+    for record in source.records():
+        first_records.append(record)
+        if len(first_records) == 2:
+            break
+    if not first_records:
         raise DataError(
             f"{path}: the file is empty; expected a header such as label,pixel0,...,pixel783 "
             "and one row of 784 pixel values (0-255) per image"
         )
-    first_fields = next(csv.reader([first_line]))
+    first_fields = first_records[0][1]
     has_header = not all(_is_number(field) for field in first_fields if field.strip())
-    header_lines = 1 if has_header else 0
-    if has_header and second_line.strip():
+    if has_header and len(first_records) > 1:
         # pandas would quietly turn a surplus first field into an index column
-        width = len(next(csv.reader([second_line])))
-        if width != len(first_fields):
+        line, fields = first_records[1]
+        if len(fields) != len(first_fields):
             raise DataError(
-                f"{path}: line 2 has {width} values, expected {len(first_fields)} "
+                f"{path}: line {line} has {len(fields)} values, expected {len(first_fields)} "
                 "(as many as the header names)"
             )
 
+    def read_frame(**dtype: type) -> pd.DataFrame:
+        # an open handle, not the path: given a path, pandas holds about 4x the file in memory
+        with source.open_bytes() as handle:
+            return pd.read_csv(
+                handle,
+                header=0 if has_header else None,
+                skip_blank_lines=True,
+                encoding=source.encoding,
+                engine="c",
+                **dtype,
+            )
+
     try:
-        frame = pd.read_csv(path, header=0 if has_header else None, skip_blank_lines=True)
+        try:  # the fast path: every cell straight into uint8 (labels of up to 256 classes too)
+            frame = read_frame(dtype=np.uint8)
+        except (pd.errors.ParserError, UnicodeDecodeError):
+            raise
+        except (ValueError, OverflowError):
+            # a cell that is no byte: read again as pandas sees fit, to say which and where
+            frame = read_frame()
     except pd.errors.ParserError as exc:
-        problem = _field_count_problem(path, len(first_fields), header_lines)
+        problem = _field_count_problem(source, len(first_fields))
         raise DataError(f"{path}: {problem or exc}") from exc
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not a text CSV file ({exc.reason})") from exc
+        if source.encoding != "utf-8":
+            raise DataError(f"{path}: not {source.encoding} text ({exc.reason})") from exc
+        # UTF-8 at the start, something else later: any 8-bit text reads as Latin-1
+        return _read(replace(source, encoding="latin-1"), classes, label_column)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"{path}: damaged gzip file ({exc})") from exc
+    return _dataset(source, frame, has_header, classes, label_column)
+
+
+def _dataset(
+    source: _CsvFile,
+    frame: pd.DataFrame,
+    has_header: bool,
+    classes: tuple[str, ...],
+    label_column: str | int | None,
+) -> DigitDataset:
+    path = source.path
+    header_lines = 1 if has_header else 0
     if len(frame) == 0:
         raise DataError(f"{path}: has a header but no data rows")
 
@@ -114,12 +259,20 @@ def read_csv_dataset(
         if sorted(p for p in positions if p is not None) == list(range(PIXELS)):
             pixel_indices = [i for _, i in sorted(zip(positions, pixel_indices, strict=True))]
 
-    values = _numeric_values(path, frame, names, header_lines)
-    _check_pixels(path, values, pixel_indices, names, header_lines)
-    images = torch.from_numpy(values[:, pixel_indices].astype(np.uint8).reshape(-1, 28, 28))
+    def line_of(row: int) -> int:
+        return source.record(row + header_lines)[0]
+
+    if all(dtype == np.uint8 for dtype in frame.dtypes):
+        values = frame.to_numpy()
+    else:
+        values = _numeric_values(source, frame, names, header_lines)
+        _check_pixels(path, values, pixel_indices, names, line_of)
+    images = torch.from_numpy(
+        values[:, pixel_indices].astype(np.uint8, copy=False).reshape(-1, 28, 28)
+    )
     labels = None
     if label_index is not None:
-        labels = _labels(path, values[:, label_index], classes, header_lines)
+        labels = _labels(path, values[:, label_index], classes, line_of)
     return DigitDataset(images, labels, classes, source=f"CSV {path}")
 
 
@@ -148,9 +301,10 @@ def _column(names: list[str], index: int) -> str:
 
 
 def _numeric_values(
-    path: Path, frame: pd.DataFrame, names: list[str], header_lines: int
+    source: _CsvFile, frame: pd.DataFrame, names: list[str], header_lines: int
 ) -> np.ndarray:
     """All cells as float64, or an error naming the first cell that is not a number or is empty."""
+    path = source.path
     for index, dtype in enumerate(frame.dtypes):
         if dtype.kind in "iuf":
             continue
@@ -159,16 +313,16 @@ def _numeric_values(
         bad = np.flatnonzero(parsed.isna().to_numpy() & column.notna().to_numpy())
         if len(bad):
             row = int(bad[0])
+            line = source.record(row + header_lines)[0]
             raise DataError(
-                f"{path}: line {row + 1 + header_lines}, {_column(names, index)}: "
+                f"{path}: line {line}, {_column(names, index)}: "
                 f"{column.iloc[row]!r} is not a number"
             )
     values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
     missing = np.isnan(values)
     if missing.any():
         row = int(np.flatnonzero(missing.any(axis=1))[0])
-        line = row + 1 + header_lines
-        fields = next(csv.reader([_line_text(path, line)]), [])
+        line, fields = source.record(row + header_lines)
         if len(fields) != frame.shape[1]:
             raise DataError(
                 f"{path}: line {line} has {len(fields)} values, expected {frame.shape[1]}"
@@ -181,7 +335,11 @@ def _numeric_values(
 
 
 def _check_pixels(
-    path: Path, values: np.ndarray, pixel_indices: list[int], names: list[str], header_lines: int
+    path: Path,
+    values: np.ndarray,
+    pixel_indices: list[int],
+    names: list[str],
+    line_of: Callable[[int], int],
 ) -> None:
     pixels = values[:, pixel_indices]
     bad = (pixels < 0) | (pixels > 255) | (pixels != np.round(pixels))
@@ -189,19 +347,19 @@ def _check_pixels(
         row = int(np.flatnonzero(bad.any(axis=1))[0])
         col = pixel_indices[int(np.flatnonzero(bad[row])[0])]
         raise DataError(
-            f"{path}: line {row + 1 + header_lines}, {_column(names, col)}: pixel value "
+            f"{path}: line {line_of(row)}, {_column(names, col)}: pixel value "
             f"{values[row, col]:g} is not a whole number in 0-255"
         )
 
 
 def _labels(
-    path: Path, column: np.ndarray, classes: tuple[str, ...], header_lines: int
+    path: Path, column: np.ndarray, classes: tuple[str, ...], line_of: Callable[[int], int]
 ) -> torch.Tensor:
     bad = (column < 0) | (column >= len(classes)) | (column != np.round(column))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"{path}: line {row + 1 + header_lines}: label {column[row]:g} is not one of the "
+            f"{path}: line {line_of(row)}: label {column[row]:g} is not one of the "
             f"{len(classes)} classes (expected a whole number 0..{len(classes) - 1})"
         )
     return torch.from_numpy(column.astype(np.int64))

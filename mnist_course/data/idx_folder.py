@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ..errors import DataError
@@ -16,16 +17,17 @@ from .dataset import DIGIT_CLASSES, DataSplits, DigitDataset
 from .idx import read_idx
 
 _SPLIT_WORDS = {"train": ("train",), "test": ("t10k", "test")}
+PARTS = (("train", "images"), ("train", "labels"), ("test", "images"), ("test", "labels"))
+"""The four files of a set, as ``(split, kind)``."""
+IMAGE_SHAPE = (28, 28)
 
 
-def find_idx_file(folder: Path, split: str, kind: str, prefix: str = "") -> Path | None:
+def _find_idx_file(folder: Path, split: str, kind: str, prefix: str) -> Path | None:
     """The one file in ``folder`` for ``split`` (train/test) and ``kind`` (images/labels).
 
     When both a ``.gz`` and an uncompressed copy exist, the ``.gz`` wins: it is the copy whose
     checksum can be verified.
     """
-    if not folder.is_dir():
-        return None
     candidates = [
         path
         for path in folder.iterdir()
@@ -47,6 +49,26 @@ def find_idx_file(folder: Path, split: str, kind: str, prefix: str = "") -> Path
     return candidates[0]
 
 
+def find_idx_files(folder: Path, prefix: str = "") -> dict[tuple[str, str], Path]:
+    """The IDX files in ``folder`` by ``(split, kind)``, whatever they are called exactly.
+
+    Only the parts found are in the answer (see ``missing_parts``); a folder that does not exist
+    has none, a path that is a file is an error. ``prefix`` picks one set among several
+    (``emnist-balanced-``).
+    """
+    if folder.exists() and not folder.is_dir():
+        raise DataError(f"{folder}: is a file, not a folder of IDX files")
+    if not folder.is_dir():
+        return {}
+    found = {part: _find_idx_file(folder, *part, prefix) for part in PARTS}
+    return {part: path for part, path in found.items() if path is not None}
+
+
+def missing_parts(files: dict[tuple[str, str], Path]) -> list[str]:
+    """What ``find_idx_files`` did not find, as words: ``['test labels']``."""
+    return [f"{split} {kind}" for split, kind in PARTS if (split, kind) not in files]
+
+
 def read_idx_pair(
     images_path: Path,
     labels_path: Path,
@@ -54,16 +76,36 @@ def read_idx_pair(
     source: str | None = None,
     transpose: bool = False,
 ) -> DigitDataset:
-    """Read matching images and labels files into a ``DigitDataset``."""
+    """Read matching images and labels files into a ``DigitDataset``, each checked on its own.
+
+    A problem is blamed on the file that has it: images that are not 28x28 or not bytes, or no
+    images at all, on the images file; a label outside ``classes`` on the labels file.
+    """
     images = read_idx(images_path, expected_ndim=3)
     labels = read_idx(labels_path, expected_ndim=1)
+    if images.dtype.kind != "u" or images.dtype.itemsize != 1:
+        raise DataError(f"{images_path}: images must be unsigned bytes, found {images.dtype}")
+    if images.shape[1:] != IMAGE_SHAPE:
+        height, width = images.shape[1:]
+        raise DataError(
+            f"{images_path}: images are {height}x{width} pixels, expected 28x28 "
+            "(the course's models read MNIST-sized images)"
+        )
+    if len(images) == 0:
+        raise DataError(f"{images_path}: holds no images (its header says 0); expected a set")
     if len(images) != len(labels):
         raise DataError(
             f"{images_path} has {len(images)} images but {labels_path} has {len(labels)} labels; "
             "they must come from the same set"
         )
-    if images.dtype.kind != "u" or images.dtype.itemsize != 1:
-        raise DataError(f"{images_path}: images must be unsigned bytes, found {images.dtype}")
+    outside = np.flatnonzero(labels.astype(np.int64) >= len(classes))
+    if len(outside):
+        first = int(outside[0])
+        raise DataError(
+            f"{labels_path}: label {int(labels[first])} (item {first}, counting from 0) is not "
+            f"one of the {len(classes)} classes (expected 0..{len(classes) - 1}); "
+            f"{len(outside)} label(s) like it"
+        )
     image_tensor = torch.from_numpy(images)
     if transpose:
         image_tensor = image_tensor.transpose(1, 2).contiguous()
@@ -75,24 +117,37 @@ def read_idx_pair(
     )
 
 
+def read_idx_splits(
+    files: dict[tuple[str, str], Path],
+    classes: tuple[str, ...] = DIGIT_CLASSES,
+    name: str | None = None,
+    transpose: bool = False,
+) -> DataSplits:
+    """The train and test pairs ``find_idx_files`` found, read; ``name`` labels their source."""
+    splits = {
+        split: read_idx_pair(
+            files[(split, "images")],
+            files[(split, "labels")],
+            classes,
+            source=None if name is None else f"{name} {split} ({files[(split, 'images')].parent})",
+            transpose=transpose,
+        )
+        for split in ("train", "test")
+    }
+    return DataSplits(train=splits["train"], test=splits["test"])
+
+
 def load_idx_folder(
     folder: str | os.PathLike[str], classes: tuple[str, ...] = DIGIT_CLASSES
 ) -> DataSplits:
     """Read the train and test pairs of IDX files from ``folder`` (no network, no checksums)."""
     folder = Path(folder)
-    found = {
-        (split, kind): find_idx_file(folder, split, kind)
-        for split in ("train", "test")
-        for kind in ("images", "labels")
-    }
-    missing = [f"{split} {kind}" for (split, kind), path in found.items() if path is None]
-    if missing:
+    if not folder.exists():
+        raise DataError(f"{folder}: no such folder")
+    files = find_idx_files(folder)
+    if missing := missing_parts(files):
         raise DataError(
             f"{folder}: no IDX file for {', '.join(missing)} "
             "(expected names like train-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz])"
         )
-    train, test = (
-        read_idx_pair(found[(split, "images")], found[(split, "labels")], classes)
-        for split in ("train", "test")
-    )
-    return DataSplits(train=train, test=test)
+    return read_idx_splits(files, classes)

@@ -19,7 +19,7 @@ from torchvision.datasets.utils import check_integrity
 
 from ..errors import DataError
 from .dataset import DIGIT_CLASSES, DataSplits
-from .idx_folder import find_idx_file, read_idx_pair
+from .idx_folder import find_idx_files, missing_parts, read_idx_splits
 
 DOWNLOAD_TIMEOUT_S = 60
 
@@ -72,14 +72,6 @@ def _network_timeout(seconds: float) -> Iterator[None]:
         socket.setdefaulttimeout(previous)
 
 
-def _find_files(spec: TorchvisionSource, raw: Path) -> dict[tuple[str, str], Path | None]:
-    return {
-        (split, kind): find_idx_file(raw, split, kind, spec.prefix)
-        for split in ("train", "test")
-        for kind in ("images", "labels")
-    }
-
-
 def _download(spec: TorchvisionSource, root: Path) -> None:
     raw = root / spec.folder / "raw"
     try:
@@ -110,30 +102,24 @@ def load_torchvision(
     """Load ``name`` (mnist, fashion-mnist, emnist-balanced) from ``root``; download if allowed."""
     spec = SOURCES[name]
     raw = root / spec.folder / "raw"
-    files = _find_files(spec, raw)
-    if any(path is None for path in files.values()):
+    for folder in (root, root / spec.folder, raw):
+        if folder.exists() and not folder.is_dir():
+            raise DataError(
+                f"{folder}: is a file, not a folder; the {spec.name} files belong in {raw}/"
+            )
+    files = find_idx_files(raw, spec.prefix)
+    if missing := missing_parts(files):
         if not download:
-            missing = [f"{split} {kind}" for (split, kind), path in files.items() if path is None]
             raise DataError(
                 f"no {spec.name} files in {raw} (missing: {', '.join(missing)}). "
                 "Download them (download=True, needs internet), copy them there, or set "
                 f"MNIST_COURSE_DATA to a folder that has {spec.folder}/raw/ in it"
             )
         _download(spec, root)
-        files = _find_files(spec, raw)
-        if any(path is None for path in files.values()):
+        files = find_idx_files(raw, spec.prefix)
+        if missing_parts(files):
             raise DataError(f"the {spec.name} download finished but {raw} still lacks files")
     if verify:
         for path in files.values():
             _verify(spec, path)
-    splits = {
-        split: read_idx_pair(
-            files[(split, "images")],
-            files[(split, "labels")],
-            spec.classes,
-            source=f"{spec.name} {split} ({raw})",
-            transpose=spec.transpose,
-        )
-        for split in ("train", "test")
-    }
-    return DataSplits(train=splits["train"], test=splits["test"])
+    return read_idx_splits(files, spec.classes, name=spec.name, transpose=spec.transpose)
