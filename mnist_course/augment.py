@@ -58,8 +58,32 @@ def elastic(images: torch.Tensor, alpha: float = 34.0, sigma: float = 4.0) -> to
     return F.grid_sample(images, identity + field, align_corners=False, padding_mode="zeros")
 
 
+def stroke_width(images: torch.Tensor, thinner: int = 1, thicker: int = 2) -> torch.Tensor:
+    """Each image's strokes made thinner or thicker by its own random amount, in pixels.
+
+    People draw with every pen from a fine liner to a marker; MNIST's strokes are about two
+    pixels wide. Greyscale dilation (a 3x3 max filter) thickens a stroke by about a pixel a step,
+    erosion (a 3x3 min filter) thins it; each image gets between ``thinner`` steps of erosion and
+    ``thicker`` steps of dilation, uniformly, all images in one batched pass.
+    """
+    steps = torch.randint(-thinner, thicker + 1, (len(images), 1, 1, 1), device=images.device)
+    out, grown, shrunk = images.clone(), images, images
+    for step in range(1, max(thinner, thicker) + 1):
+        grown = F.max_pool2d(grown, 3, stride=1, padding=1)
+        shrunk = -F.max_pool2d(-shrunk, 3, stride=1, padding=1)
+        out = torch.where(steps == step, grown, out)
+        out = torch.where(steps == -step, shrunk, out)
+    return out
+
+
+def pen_and_hand(images: torch.Tensor) -> torch.Tensor:
+    """Any pen, any hand: stroke width, then a random affine motion, then elastic distortion."""
+    return elastic(random_affine(stroke_width(images), degrees=12, shear=15), alpha=20.0)
+
+
 AUGMENTATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "affine": random_affine,
     "elastic": elastic,
     "affine+elastic": lambda images: elastic(random_affine(images)),
+    "pen+hand": pen_and_hand,
 }
