@@ -188,6 +188,23 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def cmd_recipes(args: argparse.Namespace) -> NoReturn:
+    """Every recipe: whose it is (R0..R4 or the course's), its settings and the report's figure."""
+    from .training import recipe_rows
+
+    rows = recipe_rows()
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        table = pd.DataFrame(rows).drop(columns="notes").set_index("name")
+        table["report_accuracy"] = [f"{a:.2%}" if a else "" for a in table["report_accuracy"]]
+        with pd.option_context("display.width", 200, "display.max_columns", None):
+            print(table.to_string(na_rep=""))
+        print("\nnotes (the course's choices where a report is silent):")
+        print("\n".join(f"  {row['name']}: {row['notes']}" for row in rows))
+    sys.exit(0)
+
+
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data", metavar="ROOT", help="data root (default: $MNIST_COURSE_DATA or data/)"
@@ -252,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     ship.add_argument("--out", required=True, metavar="PATH")
     _add_json(ship)
     ship.set_defaults(handler=cmd_export)
+    recipes = commands.add_parser("recipes", help=cmd_recipes.__doc__)
+    _add_json(recipes)
+    recipes.set_defaults(handler=cmd_recipes)
     return parser
 
 

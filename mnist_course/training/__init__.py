@@ -11,7 +11,15 @@ from .checkpoint import (
 )
 from .evaluate import Evaluation, evaluate
 from .loop import HISTORY_COLUMNS, EpochEnd, TrainResult, train
-from .recipes import RECIPES, Recipe, base_recipe_for, get_recipe, recipe_table
+from .recipes import (
+    RECIPES,
+    Recipe,
+    base_recipe_for,
+    get_recipe,
+    recipe_rows,
+    recipe_table,
+    split_for,
+)
 
 __all__ = [
     "HISTORY_COLUMNS",
@@ -28,8 +36,10 @@ __all__ = [
     "last_checkpoint_path",
     "load_checkpoint",
     "read_checkpoint",
+    "recipe_rows",
     "recipe_table",
     "save_checkpoint",
+    "split_for",
     "train",
     "update_metrics",
 ]
