@@ -197,7 +197,10 @@ def cmd_recipes(args: argparse.Namespace) -> NoReturn:
         print(json.dumps(rows))
     else:
         table = pd.DataFrame(rows).drop(columns="notes").set_index("name")
-        table["report_accuracy"] = [f"{a:.2%}" if a else "" for a in table["report_accuracy"]]
+        table["lr"] = [f"{lr:g}" for lr in table["lr"]]
+        table["report_accuracy"] = [
+            "" if pd.isna(a) else f"{a:.2%}" for a in table["report_accuracy"]
+        ]
         with pd.option_context("display.width", 200, "display.max_columns", None):
             print(table.to_string(na_rep=""))
         print("\nnotes (the course's choices where a report is silent):")
