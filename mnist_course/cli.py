@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 import pandas as pd
 
 from .data import SOURCE_NAMES, compute_normalization, load_data
-from .data.split import stratified_sample, stratified_split
+from .data.split import stratified_sample
 from .errors import CourseError
 from .evaluation import confusion, per_class_report
 from .export import export_model
@@ -29,6 +29,7 @@ from .training import (
     evaluate,
     get_recipe,
     load_checkpoint,
+    split_for,
     train,
     update_metrics,
 )
@@ -113,7 +114,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     pool = splits.train
     if args.limit:
         pool = stratified_sample(pool, args.limit, seed=recipe.seed)
-    train_part, validation = stratified_split(pool, validation=args.validation, seed=recipe.seed)
+    train_part, validation = split_for(recipe, pool, validation=args.validation)
     result = train(
         recipe, train_part, validation, device=args.device, checkpoint=args.out,
         resume=args.resume, progress=not args.no_progress,
@@ -245,7 +246,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_arguments(fit)
     fit.add_argument("--out", required=True, metavar="PATH", help="best checkpoint (.pt)")
     fit.add_argument("--limit", type=int, metavar="N", help="train on a stratified N examples")
-    fit.add_argument("--validation", type=float, default=0.1, help="fraction held out (0.1)")
+    fit.add_argument(
+        "--validation", type=float, default=0.1,
+        help="fraction held out (0.1; a recipe with train_fraction < 1 holds out the rest)",
+    )  # fmt: skip
     fit.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     fit.add_argument("--resume", action="store_true", help="continue from PATH's .last.pt")
     fit.add_argument("--no-progress", action="store_true", help="no progress bars")

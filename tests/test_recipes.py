@@ -109,3 +109,25 @@ def test_recipe_table_is_indexed_by_name():
     assert table.loc["net2-b32", "parameters"] == count_parameters(build_model("net2"))
     assert table.loc["cnn3conv-sgdm", "train_fraction"] == 0.2
     assert torch.isfinite(torch.tensor(table["lr"].to_numpy())).all()
+
+
+def test_train_command_honours_train_fraction(tmp_path, monkeypatch):
+    """R0's recipe trains on 20 % of the training images and validates on the other 80 %."""
+    import mnist_course.cli as cli
+
+    seen = {}
+
+    def recording_train(recipe, train_data, val_data, **kwargs):
+        seen["sizes"] = (len(train_data), len(val_data))
+        return real_train(recipe, train_data, val_data, **kwargs)
+
+    real_train = cli.train
+    monkeypatch.setattr(cli, "train", recording_train)
+    summary = last_json(run_cli(
+        "train", "--recipe", "cnn3conv-sgdm", "--epochs", "1", "--source", "digits",
+        "--out", str(tmp_path / "r0.pt"), "--no-progress", "--json",
+    ))  # fmt: skip
+    train_images, val_images = seen["sizes"]
+    assert train_images + val_images == 1437  # scikit-learn digits' training split
+    assert abs(train_images - 0.2 * 1437) <= 1
+    assert summary["status"] == "completed"
