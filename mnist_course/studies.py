@@ -1,4 +1,4 @@
-"""Hyperparameter studies: learning rate, batch size, a grid search, architectures side by side.
+"""Studies: learning rate, batch size, a grid search, amount of data, architectures side by side.
 
 Every study trains one run per setting (and per seed), and returns a ``Study``: a tidy DataFrame
 with one row per run, the per-epoch histories for curves, and a summary with mean and standard
@@ -6,9 +6,9 @@ deviation across seeds. Runs are the course's ``train``, so each one is cancel-s
 divergence-aware: a diverged run is recorded as such and never chosen as best, and the stop
 button ends the whole study with the runs finished so far.
 
->>> study = lr_sweep("mlp-sgd", train_part, validation, lrs=[0.001, 0.01, 0.1, 1, 10], epochs=5)
->>> study.summary()        # one row per learning rate
->>> study.best()           # the setting with the best mean validation accuracy
+    study = lr_sweep("mlp-sgd", train_part, validation, lrs=[0.001, 0.01, 0.1, 1, 10], epochs=5)
+    study.summary()        # one row per learning rate
+    study.best()           # the setting with the best mean validation accuracy
 """
 
 from __future__ import annotations
