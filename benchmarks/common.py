@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -31,10 +33,22 @@ def real_mnist(root: str | None) -> DataSplits:
         sys.exit(f"error: benchmarks need real MNIST (--data or ${DATA_ENV_VAR}): {exc}")
 
 
+def _cpu_name() -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo), else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine() -> str:
     if torch.cuda.is_available():
         return f"{torch.cuda.get_device_name()} (CUDA)"
-    return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} CPU threads"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{_cpu_name()}, {cores} cores, {torch.get_num_threads()} torch threads"
 
 
 def median(values: list[float]) -> float:

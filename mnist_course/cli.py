@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 import pandas as pd
 
 from .data import SOURCE_NAMES, compute_normalization, load_data
-from .data.split import stratified_sample, stratified_split
+from .data.split import stratified_sample
 from .errors import CourseError
 from .evaluation import confusion, per_class_report
 from .export import export_model
@@ -32,6 +32,7 @@ from .training import (
     evaluate,
     get_recipe,
     load_checkpoint,
+    split_for,
     train,
     update_metrics,
 )
@@ -129,7 +130,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     pool = splits.train
     if args.limit:
         pool = stratified_sample(pool, args.limit, seed=recipe.seed)
-    train_part, validation = stratified_split(pool, validation=args.validation, seed=recipe.seed)
+    train_part, validation = split_for(recipe, pool, validation=args.validation)
     result = train(
         recipe, train_part, validation, device=args.device, checkpoint=args.out,
         resume=args.resume, progress=not args.no_progress,
@@ -226,6 +227,26 @@ def cmd_finetune(args: argparse.Namespace) -> dict[str, Any]:
     return {**report.as_dict(), "checkpoint": str(out)}
 
 
+def cmd_recipes(args: argparse.Namespace) -> NoReturn:
+    """Every recipe: whose it is (R0..R4 or the course's), its settings and the report's figure."""
+    from .training import recipe_rows
+
+    rows = recipe_rows()
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        table = pd.DataFrame(rows).drop(columns="notes").set_index("name")
+        table["lr"] = [f"{lr:g}" for lr in table["lr"]]
+        table["report_accuracy"] = [
+            "" if pd.isna(a) else f"{a:.2%}" for a in table["report_accuracy"]
+        ]
+        with pd.option_context("display.width", 200, "display.max_columns", None):
+            print(table.to_string(na_rep=""))
+        print("\nnotes (the course's choices where a report is silent):")
+        print("\n".join(f"  {row['name']}: {row['notes']}" for row in rows))
+    sys.exit(0)
+
+
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data", metavar="ROOT", help="data root (default: $MNIST_COURSE_DATA or data/)"
@@ -263,7 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_arguments(fit)
     fit.add_argument("--out", required=True, metavar="PATH", help="best checkpoint (.pt)")
     fit.add_argument("--limit", type=int, metavar="N", help="train on a stratified N examples")
-    fit.add_argument("--validation", type=float, default=0.1, help="fraction held out (0.1)")
+    fit.add_argument(
+        "--validation", type=float, default=0.1,
+        help="fraction held out (0.1; a recipe with train_fraction < 1 holds out the rest)",
+    )  # fmt: skip
     fit.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     fit.add_argument("--resume", action="store_true", help="continue from PATH's .last.pt")
     fit.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -302,6 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
     ship.add_argument("--out", required=True, metavar="PATH")
     _add_json(ship)
     ship.set_defaults(handler=cmd_export)
+    recipes = commands.add_parser("recipes", help=cmd_recipes.__doc__)
+    _add_json(recipes)
+    recipes.set_defaults(handler=cmd_recipes)
     return parser
 
 

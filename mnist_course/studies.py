@@ -1,4 +1,4 @@
-"""Hyperparameter studies: learning rate, batch size, a grid search, architectures side by side.
+"""Studies: learning rate, batch size, a grid search, amount of data, architectures side by side.
 
 Every study trains one run per setting (and per seed), and returns a ``Study``: a tidy DataFrame
 with one row per run, the per-epoch histories for curves, and a summary with mean and standard
@@ -18,13 +18,14 @@ button ends the whole study with the runs finished so far.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from .data.dataset import DigitDataset
+from .data.split import stratified_split
 from .models import build_model, count_parameters
 from .training import Recipe, evaluate, get_recipe, train
 
@@ -80,19 +81,63 @@ def run_study(
     **recipe_changes: Any,
 ) -> Study:
     """Train ``recipe`` once per setting and seed; ``recipe_changes`` apply to every run."""
+    return _study(recipe, settings, lambda recipe: train_data, val_data, seeds, progress,
+                  recipe_changes)  # fmt: skip
+
+
+def data_size_study(
+    recipe: Recipe | str,
+    train_data: DigitDataset,
+    val_data: DigitDataset,
+    fractions: Sequence[float],
+    seeds: Sequence[int] = (0,),
+    progress: bool = False,
+    **recipe_changes: Any,
+) -> Study:
+    """How much data does a model need? ``recipe`` on stratified shares of ``train_data``.
+
+    Each run trains on ``fraction`` of ``train_data`` (a seeded, stratified draw, as the recipe's
+    ``train_fraction``) and is validated on the same ``val_data``, so only the amount changes.
+    R0 trained on 20 % of its data: ``fractions=[0.05, 0.2, 1.0]`` puts that choice in context.
+    """
+    settings = [{"train_fraction": fraction} for fraction in fractions]
+
+    def share(recipe: Recipe) -> DigitDataset:
+        if recipe.train_fraction == 1:
+            return train_data
+        return stratified_split(train_data, validation=1 - recipe.train_fraction, seed=recipe.seed)[
+            0
+        ]
+
+    return _study(recipe, settings, share, val_data, seeds, progress, recipe_changes)
+
+
+def _study(
+    recipe: Recipe | str,
+    settings: Iterable[dict[str, Any]],
+    data_for: Callable[[Recipe], DigitDataset],
+    val_data: DigitDataset,
+    seeds: Sequence[int],
+    progress: bool,
+    recipe_changes: dict[str, Any],
+) -> Study:
+    """One run per setting and seed, each on ``data_for(its recipe)``; the stop button ends it."""
     base = _as_recipe(recipe).replace(**recipe_changes)
     settings = list(settings)
     parameters = list(settings[0]) if settings else []
     runs, histories, interrupted = [], [], False
     for run_id, (setting, seed) in enumerate(itertools.product(settings, seeds)):
-        result = train(base.replace(**setting, seed=seed), train_data, val_data, progress=progress)
+        run_recipe = base.replace(**setting, seed=seed)
+        train_data = data_for(run_recipe)
+        result = train(run_recipe, train_data, val_data, progress=progress)
         if result.status == "interrupted":
             interrupted = True
             break
         runs.append({
             "run": run_id, **setting, "seed": seed, "status": result.status,
             "val_accuracy": result.best_score, "best_epoch": result.best_epoch,
-            "epochs": result.epochs_run, "train_seconds": result.train_seconds,
+            "epochs": result.epochs_run, "train_images": len(train_data),
+            "train_seconds": result.train_seconds,
         })  # fmt: skip
         histories.append(result.history.assign(run=run_id, seed=seed, **setting))
     notes = (

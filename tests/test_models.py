@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -26,8 +28,14 @@ EXPECTED_PARAMETERS = {
     + BATCH_NORM * (32 + 64 + 128) + dense(128 * 3 * 3, 128) + dense(128, 10),
     "mlp_ln": dense(784, 256) + BATCH_NORM * 256 + dense(256, 128) + BATCH_NORM * 128
     + dense(128, 10),
-    "net3": conv(1, 32, 5) + conv(32, 64, 5) + conv(64, 128, 5)
-    + dense(128 * 3 * 3, 256) + dense(256, 10),
+    "mlp_ln_softmax": dense(784, 256) + BATCH_NORM * 256 + dense(256, 128) + BATCH_NORM * 128
+    + dense(128, 10),
+    "net1": dense(784, 512) + dense(512, 256) + dense(256, 10),
+    # R4's Net2, the PyTorch MNIST example: 28 -5x5-> 24 -pool-> 12 -5x5-> 8 -pool-> 4
+    "net2": conv(1, 10, 5) + conv(10, 20, 5) + dense(20 * 4 * 4, 50) + dense(50, 10),
+    # R4's Net3 (Kaggle): 28 -5x5-> 24 -5x5-> 20 -pool-> 10 -5x5-> 6 -pool-> 3
+    "net3": conv(1, 32, 5) + conv(32, 32, 5) + conv(32, 64, 5)
+    + dense(64 * 3 * 3, 256) + dense(256, 10),
     "fast": conv(1, 16, 5, False) + conv(16, 32, 5, False) + BATCH_NORM * (16 + 32)
     + dense(32 * 4 * 4, 10),
 }  # fmt: skip
@@ -62,6 +70,31 @@ def test_reference_architectures_have_the_reports_layers():
     assert cnn5.count("Conv2d") == 2 and cnn5.count("Linear") == 2
     assert {m.p for m in build_model("cnn5") if isinstance(m, torch.nn.Dropout)} == {0.5}
     assert kinds("mlp")[-1] == "LogSoftmax" and cnn3[-1] == "LogSoftmax"
+
+
+def test_r4_nets_have_the_published_sizes():
+    """Net2 is the ~21.8k-parameter PyTorch example, Net3 the ~228k-parameter Kaggle net."""
+    assert 21_000 < EXPECTED_PARAMETERS["net2"] < 22_000
+    assert 227_000 < EXPECTED_PARAMETERS["net3"] < 229_000
+    net2, net3 = build_model("net2"), build_model("net3")
+    assert [m.padding for m in net3 if isinstance(m, torch.nn.Conv2d)] == [(0, 0)] * 3
+    assert [m.out_channels for m in net3 if isinstance(m, torch.nn.Conv2d)] == [32, 32, 64]
+    assert [m.p for m in net3 if isinstance(m, torch.nn.Dropout)] == [0.5, 0.5, 0.5]
+    assert [type(m).__name__ for m in net2].count("Dropout2d") == 1
+    assert [m.out_features for m in net2 if isinstance(m, torch.nn.Linear)] == [50, 10]
+
+
+def test_double_softmax_loss_has_a_floor():
+    """R3's net: log_softmax(softmax(z)) can never drop the loss below ln(e + 9) - 1 (~1.461)."""
+    model = build_model("mlp_ln_softmax")
+    assert [type(m).__name__ for m in model][-2:] == ["Softmax", "LogSoftmax"]
+    probabilities = torch.eye(10) * 1.0  # a perfectly confident, perfectly right softmax output
+    loss = torch.nn.functional.nll_loss(model[-1](probabilities), torch.arange(10))
+    floor = math.log(math.e + 9) - 1
+    assert loss.item() == pytest.approx(floor, abs=1e-6) and floor == pytest.approx(1.461, abs=1e-3)
+    with torch.no_grad():
+        out = model.eval()(torch.randn(64, 1, 28, 28) * 50)  # whatever the input, never below
+    assert (-out.max(dim=1).values).min().item() >= floor - 1e-6
 
 
 def test_table_and_unknown_name():

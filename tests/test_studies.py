@@ -79,3 +79,15 @@ def test_overrides_apply_to_every_run(parts):
     study = studies.lr_sweep("mlp-sgd", *parts, lrs=[0.05], epochs=1, batch_size=128)
     assert study.runs["epochs"].tolist() == [1]
     assert functools.reduce(lambda a, b: a and b, study.histories["epoch"] == 1)
+
+
+def test_data_size_study_trains_on_growing_stratified_shares(parts):
+    train_part, validation = parts
+    study = studies.data_size_study(MLP, train_part, validation, fractions=[0.1, 0.5, 1.0])
+    assert study.runs["train_fraction"].tolist() == [0.1, 0.5, 1.0]
+    sizes = study.runs["train_images"].tolist()
+    assert sizes[2] == len(train_part) and abs(sizes[1] - len(train_part) / 2) <= 1
+    assert abs(sizes[0] - 0.1 * len(train_part)) <= 1
+    accuracy = study.runs.set_index("train_fraction")["val_accuracy"]
+    assert accuracy[1.0] > accuracy[0.1], "ten times the data must beat a tenth of it"
+    assert set(study.histories["train_fraction"]) == {0.1, 0.5, 1.0}

@@ -9,6 +9,7 @@ Linear(in_features=128, out_features=47, bias=True)
 
 Every model takes ``[B, 1, 28, 28]`` and returns log-probabilities ``[B, num_classes]`` (its last
 layer is ``LogSoftmax``), so one loss (NLL) and one ``exp()`` for probabilities serve them all.
+(``mlp_ln_softmax`` reproduces R3's double softmax: ``Softmax`` then ``LogSoftmax``.)
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ import pandas as pd
 from torch import nn
 
 from ..errors import CourseError
-from .cnn import bncnn, cnn3, cnn3conv, cnn5, net3
+from .cnn import bncnn, cnn3, cnn3conv, cnn5, net2, net3
 from .fast import fast
-from .mlp import mlp, mlp_ln
+from .mlp import mlp, mlp_ln, mlp_ln_softmax, net1
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ ARCHITECTURES: dict[str, Architecture] = {
         Architecture("cnn3conv", cnn3conv),
         Architecture("bncnn", bncnn),
         Architecture("mlp_ln", mlp_ln),
+        Architecture("mlp_ln_softmax", mlp_ln_softmax),
+        Architecture("net1", net1),
+        Architecture("net2", net2),
         Architecture("net3", net3),
         Architecture("fast", fast),
     )

@@ -11,7 +11,15 @@ from .checkpoint import (
 )
 from .engine import Evaluation, evaluate, train_one_epoch
 from .loop import EpochEnd, train
-from .recipes import RECIPES, Recipe, base_recipe_for, get_recipe, recipe_table
+from .recipes import (
+    RECIPES,
+    Recipe,
+    base_recipe_for,
+    get_recipe,
+    recipe_rows,
+    recipe_table,
+    split_for,
+)
 from .run import HISTORY_COLUMNS, TrainResult
 
 __all__ = [
@@ -29,8 +37,10 @@ __all__ = [
     "last_checkpoint_path",
     "load_checkpoint",
     "read_checkpoint",
+    "recipe_rows",
     "recipe_table",
     "save_checkpoint",
+    "split_for",
     "train",
     "train_one_epoch",
     "update_metrics",
