@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from .data.normalization import Normalization
-from .errors import DataError
-from .preprocess import BlankImageError, to_mnist_style
+from .preprocess import BlankImageError, load_image, to_mnist_style
 from .training.evaluate import model_device
 
 
@@ -37,19 +35,6 @@ class Prediction:
     @property
     def confidence(self) -> float:
         return self.probabilities[self.index]
-
-
-def load_image(path: str | os.PathLike[str]) -> Image.Image:
-    """Open a PNG/JPEG/... with Pillow, or say clearly why not."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such image file")
-    try:
-        with Image.open(path) as image:
-            image.load()
-            return image.copy()
-    except (UnidentifiedImageError, OSError) as exc:
-        raise DataError(f"{path}: not an image Pillow can read ({exc})") from exc
 
 
 def to_model_input(mnist_image: np.ndarray, normalization: Normalization) -> torch.Tensor:
