@@ -5,6 +5,9 @@ its bounding box, the longer side scaled to 20 pixels keeping the aspect ratio (
 anti-aliasing), then placed in a 28x28 field so that its centre of mass sits at the centre. The
 drawing widget, ``predict`` on image files and the scikit-learn digits source all go through this
 one function, so a model sees drawings exactly as it saw its training data.
+
+Before that, a photo is read as it was meant: upright (EXIF orientation), in full bit depth, and
+with a shadow or a lighting gradient across the paper evened out; clean pictures are untouched.
 """
 
 from __future__ import annotations
