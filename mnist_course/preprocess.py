@@ -70,6 +70,8 @@ def load_image(path: str | os.PathLike[str]) -> Image.Image:
                 )
             image.load()
             return ImageOps.exif_transpose(image)
+    except DataError:
+        raise
     except Image.DecompressionBombError as exc:
         raise DataError(f"{path}: refused, far too many pixels to decode ({exc})") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:

@@ -175,7 +175,7 @@ def _png_claiming(width: int, height: int) -> bytes:
     ("width", "height", "message"),
     [
         (10_000, 10_000, r"10000x10000 pixels \(100 megapixels\), more than the 40 read here"),
-        (30_000, 30_000, r"30000x30000 pixels \(900 megapixels\)|far too many pixels"),
+        (30_000, 30_000, r"refused, far too many pixels to decode \(.*900000000 pixels"),
     ],
     ids=["100-megapixels", "decompression-bomb"],
 )
@@ -185,7 +185,7 @@ def test_huge_pictures_are_refused_before_decoding(tmp_path, width, height, mess
     assert path.stat().st_size < 2000
     with pytest.raises(DataError, match=message) as info:
         load_image(path)  # the data is truncated: decoding it would fail differently
-    assert str(info.value).startswith(str(path))
+    assert str(info.value).startswith(f"{path}: ") and "Pillow" not in str(info.value)
 
 
 def test_an_image_path_that_is_a_folder(tmp_path):
