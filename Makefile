@@ -50,6 +50,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.time_to_accuracy
 	$(BIN)/python -m benchmarks.recipes
 	$(BIN)/python -m benchmarks.latency
+	$(BIN)/python -m benchmarks.file_formats
 	$(BIN)/python -m benchmarks.course
 
 clean:

@@ -22,8 +22,7 @@ from torchvision.datasets.folder import IMG_EXTENSIONS
 from .classifier import Classifier
 from .data import DataSplits, DigitDataset, stratified_sample, stratified_split
 from .errors import DataError
-from .predict import load_image
-from .preprocess import BlankImageError, to_mnist_style
+from .preprocess import BlankImageError, load_image, to_mnist_style
 from .training import Recipe, evaluate, train
 
 HOLDOUT = 0.25

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from .classifier import Classifier
-from .errors import DataError
-from .preprocess import BlankImageError, to_mnist_style
+from .preprocess import BlankImageError, load_image, to_mnist_style
 
 
 @dataclass
@@ -27,19 +25,6 @@ class Prediction:
     @property
     def confidence(self) -> float:
         return self.probabilities[self.index]
-
-
-def load_image(path: str | os.PathLike[str]) -> Image.Image:
-    """Open a PNG/JPEG/... with Pillow, or say clearly why not."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such image file")
-    try:
-        with Image.open(path) as image:
-            image.load()
-            return image.copy()
-    except (UnidentifiedImageError, OSError) as exc:
-        raise DataError(f"{path}: not an image Pillow can read ({exc})") from exc
 
 
 @torch.no_grad()

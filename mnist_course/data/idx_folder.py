@@ -92,7 +92,9 @@ def read_idx_pair(
             "(the course's models read MNIST-sized images)"
         )
     if len(images) == 0:
-        raise DataError(f"{images_path}: holds no images (its header says 0); expected a set")
+        raise DataError(
+            f"{images_path}: holds no images (its header says 0); expected at least one"
+        )
     if len(images) != len(labels):
         raise DataError(
             f"{images_path} has {len(images)} images but {labels_path} has {len(labels)} labels; "
@@ -101,10 +103,10 @@ def read_idx_pair(
     outside = np.flatnonzero(labels.astype(np.int64) >= len(classes))
     if len(outside):
         first = int(outside[0])
+        others = f"; {len(outside) - 1} more like it" if len(outside) > 1 else ""
         raise DataError(
             f"{labels_path}: label {int(labels[first])} (item {first}, counting from 0) is not "
-            f"one of the {len(classes)} classes (expected 0..{len(classes) - 1}); "
-            f"{len(outside)} label(s) like it"
+            f"one of the {len(classes)} classes (expected 0..{len(classes) - 1}){others}"
         )
     image_tensor = torch.from_numpy(images)
     if transpose:
