@@ -112,15 +112,19 @@ def build_stack(python313: str, stack: Path) -> None:
     (stack / "base.json").write_text(json.dumps(freeze(stack / "venv" / "bin" / "python")))
 
 
-def restore(python: Path, base: dict[str, str]) -> bool:
-    """Take away what an earlier run added; False if something of the stack itself changed."""
+def restore(stack: Path, base: dict[str, str]) -> bool:
+    """Bring the stack back to how it was built: take away what a run added, put back what a run
+    changed (from pip's cache, no dependencies). False if that does not get it back."""
+    python = stack / "venv" / "bin" / "python"
     now = freeze(python)
-    if any(now.get(name) != version for name, version in base.items()):
-        return False
+    changed = [f"{name}=={version}" for name, version in base.items() if now.get(name) != version]
+    if changed:
+        say(f"putting back what an earlier run changed: {', '.join(changed)}")
+        run(python, "-m", "pip", "install", "--quiet", "--no-deps", *changed)
     added = sorted(set(now) - set(base))
     if added:
         run(python, "-m", "pip", "uninstall", "--quiet", "--yes", *added)
-    return True
+    return freeze(python) == base
 
 
 def snapshot_repository(workdir: Path) -> Path:
@@ -206,7 +210,7 @@ def main() -> int:
         fcntl.flock(lock, fcntl.LOCK_EX)
         python = stack / "venv" / "bin" / "python"
         base_file = stack / "base.json"
-        if not (base_file.exists() and restore(python, json.loads(base_file.read_text()))):
+        if not (base_file.exists() and restore(stack, json.loads(base_file.read_text()))):
             for old in CACHE.glob("colab-stack-*"):
                 shutil.rmtree(old, ignore_errors=True)
             build_stack(python313, stack)
@@ -248,8 +252,6 @@ def main() -> int:
             pytest = [python, "-m", "pytest", "-p", "no:cacheprovider", "-q", *test]
             if subprocess.run([str(p) for p in pytest], cwd=ROOT, env=env).returncode:
                 failures.append(label)
-        if "(a) pip changed preinstalled packages" in failures:
-            shutil.rmtree(stack, ignore_errors=True)  # the cache is no longer Colab's stack
     say(
         f"{'FAILED: ' + '; '.join(failures) if failures else 'passed'} "
         f"in {time.monotonic() - started:.0f} s"
