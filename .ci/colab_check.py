@@ -152,6 +152,8 @@ google.colab = colab
 sys.modules["google.colab"] = colab
 """
 LESSON_START = """
+import sys
+assert sys.version_info[:2] == (3, 13), f"the kernel runs Python {sys.version}, not Colab's 3.13"
 from mnist_course.lesson import Lesson
 Lesson.start(smoke=True)
 assert calls == ["widgets"], f"Lesson.start() on Colab: custom widget manager calls {calls}"
@@ -184,7 +186,9 @@ def run_colab_cells(python: Path, workdir: Path, bare: Path) -> list[str]:
             cells.append(source)
     say(f"running the notebooks' {len(cells)} distinct Colab cell(s) as Colab would")
     (workdir / "cells.json").write_text(json.dumps([COLAB_STAND_IN, *cells, LESSON_START]))
-    env = {**os.environ, "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.{bare}.insteadOf",
+    env = {**os.environ, "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
+           "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+           "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.{bare}.insteadOf",
            "GIT_CONFIG_VALUE_0": COURSE_URL}  # fmt: skip
     env.pop("MNIST_COURSE_SMOKE", None)
     run(python, "-c", RUN_CELLS, env=env, cwd=workdir)
@@ -244,7 +248,9 @@ def main() -> int:
                 failures.append("(a) pip changed preinstalled packages")
             if "onnxscript" not in after:
                 say("the export extra did not install next to Colab's packages: 08 skips ONNX")
-        env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+        env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+               "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+               "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}"}  # fmt: skip
         for label, test in [("(b) every notebook in smoke mode", ["tests/test_notebooks.py"]),
                             ("(c) pad and gallery in the classic Notebook front end",
                              ["tests/test_browser_classic.py", "-m", "browser"])]:  # fmt: skip
