@@ -255,7 +255,17 @@ def main() -> int:
                             ("(c) pad and gallery in the classic Notebook front end",
                              ["tests/test_browser_classic.py", "-m", "browser"])]:  # fmt: skip
             say(f"{label} on Python 3.13 with Colab's packages")
-            pytest = [python, "-m", "pytest", "-p", "no:cacheprovider", "-q", *test]
+            pytest = [
+                python,
+                "-m",
+                "pytest",
+                "-p",
+                "no:cacheprovider",
+                "-q",
+                "-W",
+                "ignore::DeprecationWarning",
+                *test,
+            ]
             if subprocess.run([str(p) for p in pytest], cwd=ROOT, env=env).returncode:
                 failures.append(label)
     say(
