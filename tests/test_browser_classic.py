@@ -121,6 +121,7 @@ def browser():
 
 def test_gallery_pages_and_filters_in_the_classic_notebook(server, browser):
     expect = sync_api.expect
+    expect.set_options(timeout=60_000)  # widget views render after the cells end; 2 busy cores
     page = browser.new_page(viewport={"width": 1300, "height": 1000})
     page.goto(server("01_exploring_mnist.ipynb"))
     _run_all(page)
