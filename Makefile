@@ -1,5 +1,6 @@
 # Two commands for a fresh machine: `make lab` opens the course, `make test` runs every test.
 # Set-up is idempotent: the venv is made once and reinstalled only when pyproject.toml changes.
+# `make colab-check` runs the course on Colab's package stack (CI runs it after `make test`).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -7,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LINTED := mnist_course tests $(wildcard benchmarks notebooks)
 
-.PHONY: setup browser lab test lint format course bench clean
+.PHONY: setup browser lab test colab-check lint format course bench clean
 
 setup: $(STAMP)
 
@@ -17,8 +18,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
+# JupyterLab comes with the `lab` extra (in `dev`); as root (containers) it needs --allow-root.
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # The browser test needs Debian's Chromium; install it when missing and we may (root, apt-get).
 browser:
@@ -31,6 +33,11 @@ browser:
 
 test: setup browser
 	$(BIN)/python -m pytest
+
+# The course on Colab's own package stack (Python 3.13, ipywidgets 7, classic Notebook), built
+# once from ../shared/colab/pip-freeze.gpu.txt and cached in ~/.cache/mnist-course; see the script.
+colab-check: browser
+	python3 .ci/colab_check.py
 
 lint: setup
 	$(BIN)/ruff check $(LINTED)

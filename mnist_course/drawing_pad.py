@@ -143,9 +143,8 @@ class DrawingPad:
         right = widgets.VBox([self.answer, widgets.HTML("what the model sees:"), self.preview,
                               self.bars])  # fmt: skip
         hint = widgets.HTML("No drawing pad? Upload a photo of a digit:")
-        fallback = widgets.Accordion(
-            [widgets.VBox([hint, self.upload])], titles=("upload a picture instead",)
-        )
+        fallback = widgets.Accordion([widgets.VBox([hint, self.upload])])
+        fallback.set_title(0, "upload a picture instead")  # ipywidgets 7 and 8 (`titles=` is 8's)
         self.widget = widgets.VBox([style, widgets.HBox([left, right]), fallback])
         self.clear()
 
@@ -340,6 +339,8 @@ class DrawingPad:
 
     def _on_upload(self, change: dict) -> None:
         files = change["new"]  # ipywidgets 8: a tuple of {"name", "content", ...}
+        if isinstance(files, dict):  # ipywidgets 7: {name: {"metadata": ..., "content": ...}}
+            files = list(files.values())
         if files:
             self.recognise_picture(Image.open(io.BytesIO(bytes(files[0]["content"]))))
 

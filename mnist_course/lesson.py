@@ -11,6 +11,7 @@ that differ between the two modes, e.g. ``lesson.epochs(15)``: 15 for learners, 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -24,6 +25,20 @@ from .runtime import pick_device
 T = TypeVar("T")
 SMOKE_ENV_VAR = "MNIST_COURSE_SMOKE"
 SMOKE_TRAIN, SMOKE_TEST = 3000, 1000
+
+
+def enable_colab_widgets() -> bool:
+    """On Colab, switch on its custom widget manager; elsewhere do nothing. True if it did.
+
+    Colab renders only its built-in widgets until a notebook asks for the manager that loads
+    third-party ones (the pad's ipycanvas) and keeps ipywidgets (the gallery, progress bars) live.
+    """
+    if "google.colab" not in sys.modules:
+        return False
+    from google.colab import output
+
+    output.enable_custom_widget_manager()
+    return True
 
 
 def smoke_requested() -> bool:
@@ -46,10 +61,13 @@ class Lesson:
     ) -> Lesson:
         """Load the lesson's data; in smoke mode, a small slice of it and never a download.
 
+        On Colab it first enables Colab's custom widget manager, so every widget shows.
+
         When the data cannot be had (smoke mode without local files, or ``offline_fallback`` and
         no network), the lesson says so and continues on scikit-learn's digits.
         """
         smoke = smoke_requested() if smoke is None else smoke
+        enable_colab_widgets()
         try:
             data = load_data(source, download=not smoke)
         except DataError as problem:

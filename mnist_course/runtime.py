@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -35,17 +36,32 @@ def pick_device(preference: str = "auto") -> torch.device:
     return torch.device(preference)
 
 
-def autocast_dtype(device: torch.device) -> torch.dtype | None:
-    """The reduced precision to train in on ``device``, or None for plain float32.
+class MixedPrecision(NamedTuple):
+    """How to train on a device: autocast to ``dtype`` (``None``: plain fp32), and whether the
+    loss needs a ``torch.amp.GradScaler`` (fp16's narrow range underflows small gradients)."""
 
-    bf16 only on CUDA GPUs of compute capability 8.0 (Ampere) and above, which have bf16 units;
-    older GPUs such as Colab's T4 (7.5) report bf16 as "supported" but only emulate it, so they
-    get fp16 (with a loss scaler). CPUs and Apple's MPS train in float32.
+    dtype: torch.dtype | None
+    grad_scaler: bool
+
+
+def mixed_precision(device: torch.device | str) -> MixedPrecision:
+    """The precision to train in on ``device``, decided by what its hardware does natively.
+
+    bf16 needs compute capability 8.0 (Ampere) or newer for its tensor cores and cuDNN
+    convolutions. Below that, on Colab's T4 (7.5) say, ``torch.cuda.is_bf16_supported()`` still
+    answers True because bf16 is emulated, and slowly; fp16 with a loss scaler is the fast choice
+    there. CPU and MPS train in fp32, so a GPU never changes what a CPU run computes.
+
+    >>> mixed_precision("cpu")
+    MixedPrecision(dtype=None, grad_scaler=False)
     """
+    device = torch.device(device)
     if device.type != "cuda":
-        return None
-    major, _ = torch.cuda.get_device_capability(device)
-    return torch.bfloat16 if major >= 8 else torch.float16
+        return MixedPrecision(None, False)
+    major, _minor = torch.cuda.get_device_capability(device)
+    if major >= 8:
+        return MixedPrecision(torch.bfloat16, False)
+    return MixedPrecision(torch.float16, True)
 
 
 def seed_everything(seed: int) -> torch.Generator:

@@ -43,6 +43,7 @@ INK_JS = """c => {
 """Counts dark pixels on the browser's canvas: what the learner actually sees drawn."""
 
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.skipif(
         not CHROMIUM.exists(),
         reason=f"no Chromium at {CHROMIUM}: "

@@ -88,6 +88,25 @@ def test_lesson_smoke_mode_without_data_uses_digits(monkeypatch, tmp_path, capsy
     assert lesson.epochs(15) == 1 and lesson.pick([1, 2, 3], smoke=[1]) == [1]
 
 
+def test_lesson_start_enables_colabs_widget_manager_only_on_colab(monkeypatch, tmp_path):
+    import sys
+    import types
+
+    monkeypatch.setenv("MNIST_COURSE_DATA", str(tmp_path))
+    calls = []
+    colab = types.ModuleType("google.colab")
+    colab.output = types.SimpleNamespace(enable_custom_widget_manager=lambda: calls.append(1))
+    google = types.ModuleType("google")
+    google.colab = colab
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    Lesson.start(smoke=True)
+    assert calls == [], "not on Colab: nothing to enable"
+    monkeypatch.setitem(sys.modules, "google", google)
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    Lesson.start(smoke=True)
+    assert calls == [1]
+
+
 def test_lesson_full_mode_without_data_fails_loudly(monkeypatch, tmp_path):
     from mnist_course import DataError
 

@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from ..data.batches import BatchIterator
 from ..data.dataset import DigitDataset
-from ..runtime import autocast_dtype
+from ..runtime import mixed_precision
 from .optim import Schedule
 
 DIVERGENCE_CHECK_EVERY = 25
@@ -53,21 +53,22 @@ ProgressHook = Callable[[int, int, float], None]
 class Precision:
     """Mixed precision for one device: how to run the forward pass, and how to step.
 
-    bf16 autocast on GPUs that compute in bf16 natively, fp16 with a loss scaler on older GPUs
-    (fp16 gradients underflow without one), plain float32 on CPUs and Apple's MPS.
+    ``runtime.mixed_precision`` decides: bf16 autocast on GPUs that compute in bf16 natively,
+    fp16 with a loss scaler on older GPUs (fp16 gradients underflow without one), plain float32
+    on CPUs and Apple's MPS.
     """
 
     device_type: str
     dtype: torch.dtype | None
+    grad_scaler: bool = False
 
     def __post_init__(self) -> None:
-        self.scaler = (
-            torch.amp.GradScaler(self.device_type) if self.dtype == torch.float16 else None
-        )
+        self.scaler = torch.amp.GradScaler(self.device_type) if self.grad_scaler else None
 
     @classmethod
     def for_device(cls, device: torch.device) -> Precision:
-        return cls(device.type, autocast_dtype(device))
+        choice = mixed_precision(device)
+        return cls(device.type, choice.dtype, choice.grad_scaler)
 
     def autocast(self) -> AbstractContextManager:
         if self.dtype is None:

@@ -1,0 +1,163 @@
+"""The gallery and the pad in Colab's widget generation: classic Notebook 6, ipywidgets 7.
+
+Colab's front end is not JupyterLab: it renders ipywidgets 7 widgets, as the classic Notebook
+does. `make colab-check` runs this on Colab's package stack (Notebook 6.5.7, ipywidgets 7.7.1);
+on a stack without the classic Notebook it is skipped. It starts the Notebook server on 127.0.0.1,
+opens ``01_exploring_mnist`` in headless Chromium, runs it, pages and filters the gallery, then
+opens ``07_draw_a_digit``, runs it, draws digits with the mouse and reads the pad's answers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from importlib.metadata import PackageNotFoundError, version
+
+import pytest
+
+from tests.test_browser import CHROMIUM, CHROMIUM_FLAGS, INK_JS, ROOT, _draw, _free_port
+from tests.test_browser import checkpoint as checkpoint  # the fixture: a model for the pad
+
+
+def _classic_notebook() -> str | None:
+    try:
+        found = version("notebook")
+    except PackageNotFoundError:
+        return None
+    return found if found.startswith("6.") else None
+
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
+    pytest.mark.skipif(
+        _classic_notebook() is None,
+        reason="the classic Notebook 6 front end is not installed (make colab-check has it)",
+    ),
+]
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
+
+RUN_STATE_JS = """() => {
+  const nb = window.Jupyter && Jupyter.notebook;
+  if (!nb || !nb.kernel || !nb.kernel.is_connected()) return 'loading';
+  const errors = [...document.querySelectorAll('.output_error')].map(e => e.innerText);
+  if (errors.length) return 'error: ' + errors.join('\\n').slice(-2000);
+  const code = nb.get_cells().filter(c => c.cell_type === 'code');
+  const idle = document.querySelector('#kernel_indicator_icon.kernel_idle_icon') !== null;
+  return idle && code.every(c => typeof c.input_prompt_number === 'number') ? 'done' : 'running';
+}"""
+"""Where a run of all cells stands, from the classic Notebook's own objects."""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, checkpoint):
+    """A classic Notebook server holding lessons 01 and 07 and a model; stopped by its PID."""
+    root = tmp_path_factory.mktemp("classic")
+    for name in ("01_exploring_mnist.ipynb", "07_draw_a_digit.ipynb"):
+        shutil.copy(ROOT / "notebooks" / name, root / name)
+    (root / "runs").mkdir()
+    shutil.copy(checkpoint[0], root / "runs" / "fast.pt")
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "MNIST_COURSE_SMOKE": "1", "JUPYTER_CONFIG_DIR": str(root / ".config"),
+           "JUPYTER_RUNTIME_DIR": str(root / ".runtime")}  # fmt: skip
+    command = [
+        sys.executable, "-m", "notebook", "--no-browser", "--allow-root", "--ip=127.0.0.1",
+        f"--port={port}", "--port-retries=0", f"--NotebookApp.token={token}",
+        f"--notebook-dir={root}",
+    ]  # fmt: skip
+    log = (root / "server.log").open("w")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the Notebook server exited: {(root / 'server.log').read_text()}")
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("the Notebook server did not answer within 60 s")
+                time.sleep(0.2)
+        yield lambda name: f"{url}/notebooks/{name}?token={token}"
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        log.close()
+
+
+def _run_all(page) -> None:
+    """Run every cell once the kernel is connected, and wait until all have run, or fail."""
+    page.wait_for_function(f"({RUN_STATE_JS})() !== 'loading'", timeout=60_000)
+    page.evaluate("() => Jupyter.notebook.execute_all_cells()")
+    settled = (
+        f"() => {{ const s = ({RUN_STATE_JS})(); return !/^(running|loading)$/.test(s) && s; }}"
+    )
+    state = page.wait_for_function(settled, timeout=300_000).json_value()
+    assert state == "done", state
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def test_gallery_pages_and_filters_in_the_classic_notebook(server, browser):
+    expect = sync_api.expect
+    expect.set_options(timeout=60_000)  # widget views render after the cells end; 2 busy cores
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    page.goto(server("01_exploring_mnist.ipynb"))
+    _run_all(page)
+    gallery = page.locator(".widget-vbox:has(> .widget-hbox .mnist-gallery-next)").first
+    status = gallery.locator(".widget-html").first
+    picture = gallery.locator("img.mnist-gallery-picture")
+    expect(status).to_contain_text(re.compile(r"page 1 of \d+ · images 1–100 of \d+ \(all"))
+    first_picture = picture.get_attribute("src")
+    gallery.locator(".mnist-gallery-next").click()
+    expect(status).to_contain_text("page 2 of")
+    expect(status).to_contain_text("images 101–200")
+    assert picture.get_attribute("src") != first_picture, "the next page shows other images"
+    gallery.locator(".mnist-gallery-previous").click()
+    expect(status).to_contain_text("page 1 of")
+    gallery.locator(".mnist-gallery-previous").click()
+    expect(status).to_contain_text("this is the first page")
+    gallery.locator(".mnist-gallery-filter select").select_option(label="3")
+    expect(status).to_contain_text(re.compile(r"page 1 of \d+ · images 1–\d+ of \d+ \(only 3\)"))
+    page.close()
+
+
+def test_pad_reads_digits_drawn_in_the_classic_notebook(server, browser, checkpoint):
+    expect = sync_api.expect
+    expect.set_options(timeout=60_000)
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    page.goto(server("07_draw_a_digit.ipynb"))
+    _run_all(page)
+    canvas = page.locator("canvas.mnist-draw-canvas")
+    answer = page.locator(".mnist-draw-answer")
+    expect(answer).to_have_text("draw a digit")
+    real = checkpoint[1]
+    for digit in ("7", "1"):
+        _draw(page, canvas, digit)
+        expect(answer).to_contain_text(f"it's a {digit}" if real else "it's a")
+        assert canvas.evaluate(INK_JS) > 500, "the strokes are drawn in the browser"
+        page.locator(".mnist-draw-clear").click()
+        expect(answer).to_have_text("draw a digit")
+        assert canvas.evaluate(INK_JS) == 0, "Clear empties the browser canvas"
+    page.close()
