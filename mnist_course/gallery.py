@@ -1,4 +1,10 @@
-"""Page through a dataset in the notebook, 100 images at a time, optionally one digit only."""
+"""R4's image viewer in the notebook: 100 random images a page, Next/Previous, a filter by class.
+
+As in R4's application: the images come in a random (seeded, so repeatable) order, a page at a
+time; one checkbox per class (47 for EMNIST Balanced) picks which classes to show, several at
+once, applied with the Filter button; asking for a page before the first or after the last says
+so. With a training and a test set, a toggle switches between them. Works with ipywidgets 7 and 8.
+"""
 
 from __future__ import annotations
 
@@ -9,40 +15,70 @@ import torch
 from PIL import Image
 from torchvision.utils import make_grid
 
-from .data.dataset import DigitDataset
+from .data.dataset import DataSplits, DigitDataset
 
 
 class Gallery:
-    """An ipywidgets browser: digit filter, previous/next, and a page of images as one picture.
+    """Page through a dataset; make ``Gallery(splits)`` the last expression of a cell to show it."""
 
-    Make ``Gallery(splits.train)`` the last expression of a cell to show it.
-    """
-
-    def __init__(self, data: DigitDataset, per_page: int = 100, columns: int = 20, zoom: int = 2):
-        self.data, self.per_page, self.columns, self.zoom = data, per_page, columns, zoom
-        self.page, self.digit = 0, None
-        choices = [("all", -1)] + [(name, i) for i, name in enumerate(data.classes)]
-        self.filter = widgets.Dropdown(options=choices, value=-1, description="show")
-        self.previous_button = widgets.Button(description="◀ previous")
-        self.next_button = widgets.Button(description="next ▶")
+    def __init__(
+        self,
+        data: DigitDataset | DataSplits,
+        per_page: int = 100,
+        columns: int = 20,
+        zoom: int = 2,
+        seed: int = 0,
+    ) -> None:
+        if isinstance(data, DataSplits):
+            self.sets = {"training set": data.train, "test set": data.test}
+        else:
+            self.sets = {"images": data}
+        self.per_page, self.columns, self.zoom, self.seed = per_page, columns, zoom, seed
+        self.page, self.chosen = 0, ()
+        first = next(iter(self.sets.values()))
+        self.which = widgets.ToggleButtons(options=list(self.sets))
+        self.which.layout.display = "" if len(self.sets) > 1 else "none"
+        self.checkboxes = [
+            widgets.Checkbox(value=False, description=name, indent=False,
+                             layout=widgets.Layout(width="52px"))
+            for name in first.classes
+        ]  # fmt: skip
+        self.filter_button = widgets.Button(description="Filter", icon="filter")
+        self.previous_button = widgets.Button(description="◀ previous 100")
+        self.next_button = widgets.Button(description="next 100 ▶")
         self.status = widgets.HTML()
         self.picture = widgets.Image(format="png")
-        for widget, name in [(self.filter, "filter"), (self.previous_button, "previous"),
-                             (self.next_button, "next"), (self.picture, "picture")]:  # fmt: skip
+        for widget, name in [(self.which, "set"), (self.filter_button, "filter"),
+                             (self.previous_button, "previous"), (self.next_button, "next"),
+                             (self.status, "status"), (self.picture, "picture")]:  # fmt: skip
             widget.add_class(f"mnist-gallery-{name}")
-        self.filter.observe(lambda change: self.set_digit(change["new"]), names="value")
+        for box, name in zip(self.checkboxes, first.classes, strict=True):
+            box.add_class(f"mnist-gallery-class-{name}")
+        self.which.observe(lambda _: self._new_set(), names="value")
+        self.filter_button.on_click(lambda _: self.apply_filter())
         self.previous_button.on_click(lambda _: self.previous_page())
         self.next_button.on_click(lambda _: self.next_page())
-        controls = widgets.HBox([self.filter, self.previous_button, self.next_button, self.status])
-        self.widget = widgets.VBox([controls, self.picture])
+        classes = widgets.HBox(self.checkboxes, layout=widgets.Layout(flex_flow="row wrap"))
+        controls = widgets.HBox([self.previous_button, self.next_button, self.filter_button])
+        self.widget = widgets.VBox([self.which, classes, controls, self.status, self.picture])
+        self._order = self._shuffled()
         self._show()
 
     @property
+    def data(self) -> DigitDataset:
+        return self.sets[self.which.value]
+
+    def _shuffled(self) -> torch.Tensor:
+        generator = torch.Generator().manual_seed(self.seed)
+        return torch.randperm(len(self.data), generator=generator)
+
+    @property
     def indices(self) -> torch.Tensor:
-        """Positions in the dataset of the images the filter lets through."""
-        if self.digit is None:
-            return torch.arange(len(self.data))
-        return torch.nonzero(self.data.require_labels() == self.digit).flatten()
+        """Positions in the dataset of the images shown, in the gallery's random order."""
+        if not self.chosen:
+            return self._order
+        labels = self.data.require_labels()[self._order]
+        return self._order[torch.isin(labels, torch.tensor(self.chosen))]
 
     @property
     def pages(self) -> int:
@@ -51,22 +87,30 @@ class Gallery:
     def page_indices(self) -> torch.Tensor:
         return self.indices[self.page * self.per_page : (self.page + 1) * self.per_page]
 
-    def set_digit(self, digit: int | None) -> None:
-        """Show only ``digit`` (``None`` or -1 for all), from the first page."""
-        self.digit = None if digit is None or digit < 0 else digit
+    def apply_filter(self) -> None:
+        """Show only the checked classes (none checked: all of them), from the first page."""
+        self.chosen = tuple(i for i, box in enumerate(self.checkboxes) if box.value)
         self.page = 0
+        self._show()
+
+    def show_set(self, name: str) -> None:
+        """Switch between the training and the test set (the filter stays)."""
+        self.which.value = name
+
+    def _new_set(self) -> None:
+        self._order, self.page = self._shuffled(), 0
         self._show()
 
     def next_page(self) -> None:
         if self.page + 1 >= self.pages:
-            self._show(note="this is the last page")
+            self._show(note="there is no next page: this is the last one")
         else:
             self.page += 1
             self._show()
 
     def previous_page(self) -> None:
         if self.page == 0:
-            self._show(note="this is the first page")
+            self._show(note="there is no previous page: this is the first one")
         else:
             self.page -= 1
             self._show()
@@ -84,10 +128,13 @@ class Gallery:
 
     def _show(self, note: str = "") -> None:
         shown = self.page_indices()
-        which = "all images" if self.digit is None else f"only {self.data.classes[self.digit]}"
+        names = [self.data.classes[i] for i in self.chosen]
+        which = "all classes" if not names else "only " + ", ".join(names)
+        if len(self.sets) > 1:
+            which += f", {self.which.value}"
         first = self.page * self.per_page + 1 if len(shown) else 0
         text = (f"page {self.page + 1} of {self.pages} · images {first}–{first + len(shown) - 1} "
-                f"of {len(self.indices)} ({which})")  # fmt: skip
+                f"of {len(self.indices)} ({which}, in random order)")  # fmt: skip
         self.status.value = text + (f" · <b>{note}</b>" if note else "")
         buffer = io.BytesIO()
         self.render().save(buffer, format="PNG")

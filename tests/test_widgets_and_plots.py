@@ -7,7 +7,7 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from mnist_course import plots
+from mnist_course import DigitDataset, plots
 from mnist_course.augment import elastic, random_affine
 from mnist_course.gallery import Gallery
 from mnist_course.lesson import SMOKE_TEST, SMOKE_TRAIN, Lesson
@@ -64,18 +64,42 @@ def test_study_plot_marks_diverged_runs():
 def test_gallery_pages_filters_and_says_where_it_ends(digits):
     gallery = Gallery(digits.train, per_page=100)
     assert gallery.pages == 15 and len(gallery.page_indices()) == 100
+    assert sorted(gallery.indices.tolist()) == list(range(len(digits.train)))
+    assert gallery.indices[:100].tolist() != list(range(100)), "random order, as R4 showed"
+    assert torch.equal(Gallery(digits.train).indices, gallery.indices), "seeded: repeatable"
     gallery.previous_page()
-    assert "this is the first page" in gallery.status.value and gallery.page == 0
+    assert "there is no previous page" in gallery.status.value and gallery.page == 0
     for _ in range(20):
         gallery.next_page()
-    assert gallery.page == 14 and "this is the last page" in gallery.status.value
+    assert gallery.page == 14 and "there is no next page" in gallery.status.value
     assert len(gallery.page_indices()) == 37
-    gallery.filter.value = 3  # as if chosen in the dropdown
-    assert gallery.page == 0 and set(digits.train.labels[gallery.indices].tolist()) == {3}
-    assert f"of {digits.train.class_counts()[3]} (only 3)" in gallery.status.value
+    gallery.checkboxes[3].value = gallery.checkboxes[5].value = True
+    assert gallery.chosen == (), "ticking alone does not filter; the Filter button does"
+    gallery.apply_filter()
+    counts = digits.train.class_counts()
+    assert gallery.page == 0 and set(digits.train.labels[gallery.indices].tolist()) == {3, 5}
+    assert f"of {counts[3] + counts[5]} (only 3, 5, in random order)" in gallery.status.value
     picture = gallery.render()
     assert picture.size == ((20 * 29 + 1) * 2, (5 * 29 + 1) * 2)
     assert bytes(gallery.picture.value).startswith(b"\x89PNG")
+
+
+def test_gallery_switches_between_training_and_test_set(digits):
+    gallery = Gallery(digits)
+    assert gallery.which.options == ("training set", "test set")
+    gallery.checkboxes[7].value = True
+    gallery.apply_filter()
+    gallery.show_set("test set")
+    assert gallery.data is digits.test and gallery.page == 0
+    assert set(digits.test.labels[gallery.indices].tolist()) == {7}
+    assert "only 7, test set" in gallery.status.value
+
+
+def test_gallery_has_a_checkbox_per_class_for_emnist():
+    letters = tuple("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabdefghnqrt")
+    data = DigitDataset(torch.zeros(94, 28, 28, dtype=torch.uint8), torch.arange(94) % 47, letters)
+    gallery = Gallery(data)
+    assert [box.description for box in gallery.checkboxes] == list(letters)
 
 
 def test_lesson_smoke_mode_without_data_uses_digits(monkeypatch, tmp_path, capsys):
