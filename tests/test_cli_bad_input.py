@@ -215,3 +215,17 @@ def test_ctrl_c_during_start_up_prints_no_traceback():
         _, stderr = process.communicate(timeout=120)
         assert "Traceback" not in stderr, f"after {delay} s:\n{stderr}"
         assert process.returncode in (0, 130, -signal.SIGINT), (delay, process.returncode)
+
+
+def test_command_line_hints_name_no_python_arguments(tmp_path, mnist_root):
+    missing = run_cli("info", "--source", "mnist", "--data", str(tmp_path), "--no-download")
+    assert_refused(missing, "Let the course download them")
+    damaged = tmp_path / "damaged"
+    raw = damaged / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for path in (mnist_root / "MNIST" / "raw").iterdir():
+        (raw / path.name).write_bytes(path.read_bytes())  # scikit-learn's digits: not the originals
+    checksum = run_cli("info", "--source", "mnist", "--data", str(damaged), "--no-download")
+    assert_refused(checksum, "checksum does not match", "downloaded again")
+    for result in (missing, checksum):
+        assert "=True" not in result.stderr and "=False" not in result.stderr, result.stderr

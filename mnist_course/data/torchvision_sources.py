@@ -91,8 +91,8 @@ def _verify(spec: TorchvisionSource, path: Path) -> None:
     if expected is not None and not check_integrity(str(path), expected):
         raise DataError(
             f"{path}: checksum does not match torchvision's MD5 for {spec.name} "
-            "(damaged or not the original file); delete it and download again, or pass "
-            "verify=False to use it anyway"
+            "(damaged or not the original file); delete it so that it is downloaded again, or "
+            "copy the original file there"
         )
 
 
@@ -112,7 +112,7 @@ def load_torchvision(
         if not download:
             raise DataError(
                 f"no {spec.name} files in {raw} (missing: {', '.join(missing)}). "
-                "Download them (download=True, needs internet), copy them there, or set "
+                "Let the course download them (it needs internet), copy them there, or set "
                 f"MNIST_COURSE_DATA to a folder that has {spec.folder}/raw/ in it"
             )
         _download(spec, root)
