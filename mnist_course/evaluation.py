@@ -42,7 +42,9 @@ def balanced_report(
     """Per-class scores on exactly ``per_class`` examples of every class.
 
     MNIST's test classes are not equally common (892 fives, 1135 ones); scoring on an equal number
-    of each, as one report did with 850, stops the common classes from dominating the averages.
+    of each, as R4 did with 850, stops the common classes from dominating the averages. Recall is a
+    share of each class's own images, so it does not depend on how common the class is; a balanced
+    sample changes precision (and F1), which count the other classes' images predicted as it.
     """
     sample = balanced_sample(data, per_class=per_class, seed=seed)
     scores = evaluate(model, sample)

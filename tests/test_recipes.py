@@ -131,3 +131,11 @@ def test_train_command_honours_train_fraction(tmp_path, monkeypatch):
     assert train_images + val_images == 1437  # scikit-learn digits' training split
     assert abs(train_images - 0.2 * 1437) <= 1
     assert summary["status"] == "completed"
+
+
+def test_an_arch_run_starts_from_its_recipe_but_is_the_courses():
+    from mnist_course.training import base_recipe_for
+
+    custom = base_recipe_for("cnn3conv")
+    assert (custom.optimizer, custom.momentum, custom.batch_size) == ("sgd", 0.9, 64)
+    assert (custom.train_fraction, custom.report, custom.report_accuracy) == (1.0, "course", None)

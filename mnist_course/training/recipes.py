@@ -187,10 +187,16 @@ def get_recipe(name: str) -> Recipe:
 
 
 def base_recipe_for(arch: str) -> Recipe:
-    """The first recipe that trains ``arch``, as a starting point for ``--arch`` runs."""
+    """The first recipe that trains ``arch``, as a starting point for ``--arch`` runs.
+
+    A custom run is the course's, not a report's: it trains on the whole pool (no report's
+    ``train_fraction``) and carries no report figure.
+    """
     for recipe in RECIPES.values():
         if recipe.arch == arch:
-            return recipe.replace(name=f"{arch}-custom")
+            return recipe.replace(
+                name=f"{arch}-custom", train_fraction=1.0, report="course", report_accuracy=None
+            )
     return Recipe(name=f"{arch}-custom", arch=arch)
 
 
