@@ -10,14 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -25,6 +19,7 @@ import pytest
 from mnist_course import load_data
 from mnist_course.training import get_recipe, train
 from tests.drawing import TEMPLATES
+from tests.notebook_server import notebook_server
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 ROOT = Path(__file__).parents[1]
@@ -67,12 +62,6 @@ def checkpoint(tmp_path_factory) -> tuple[Path, bool]:
     return path, real
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory, checkpoint):
     """A JupyterLab server holding the drawing notebook and the model; stopped by its PID."""
@@ -88,40 +77,17 @@ def lab(tmp_path_factory, checkpoint):
         path = root / ".settings" / "@jupyterlab" / f"{name}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
-    port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "MNIST_COURSE_SMOKE": "1", "JUPYTER_CONFIG_DIR": str(root / ".config"),
-           "JUPYTER_RUNTIME_DIR": str(root / ".runtime")}  # fmt: skip
-    command = [
-        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-        f"--LabApp.user_settings_dir={root / '.settings'}",
-    ]  # fmt: skip
-    log = (root / "server.log").open("w")
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"JupyterLab exited: {(root / 'server.log').read_text()[-2000:]}")
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("JupyterLab did not answer within 60 s")
-                time.sleep(0.2)
+
+    def command(port: int, token: str) -> list[str]:
+        return [
+            sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+            f"--LabApp.user_settings_dir={root / '.settings'}",
+        ]  # fmt: skip
+
+    with notebook_server(command, root, "JupyterLab") as (url, token):
         yield f"{url}/lab/tree/{NOTEBOOK}?token={token}"
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
 
 
 def _draw(page, canvas, digit: str) -> None:

@@ -9,20 +9,15 @@ opens ``07_draw_a_digit``, runs it, draws digits with the mouse and reads the pa
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 import shutil
-import signal
-import subprocess
 import sys
-import time
-import urllib.request
 from importlib.metadata import PackageNotFoundError, version
 
 import pytest
 
-from tests.test_browser import CHROMIUM, CHROMIUM_FLAGS, INK_JS, ROOT, _draw, _free_port
+from tests.notebook_server import notebook_server
+from tests.test_browser import CHROMIUM, CHROMIUM_FLAGS, INK_JS, ROOT, _draw
 from tests.test_browser import checkpoint as checkpoint  # the fixture: a model for the pad
 
 
@@ -64,40 +59,16 @@ def server(tmp_path_factory, checkpoint):
         shutil.copy(ROOT / "notebooks" / name, root / name)
     (root / "runs").mkdir()
     shutil.copy(checkpoint[0], root / "runs" / "fast.pt")
-    port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "MNIST_COURSE_SMOKE": "1", "JUPYTER_CONFIG_DIR": str(root / ".config"),
-           "JUPYTER_RUNTIME_DIR": str(root / ".runtime")}  # fmt: skip
-    command = [
-        sys.executable, "-m", "notebook", "--no-browser", "--allow-root", "--ip=127.0.0.1",
-        f"--port={port}", "--port-retries=0", f"--NotebookApp.token={token}",
-        f"--notebook-dir={root}",
-    ]  # fmt: skip
-    log = (root / "server.log").open("w")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the Notebook server exited: {(root / 'server.log').read_text()}")
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("the Notebook server did not answer within 60 s")
-                time.sleep(0.2)
+
+    def command(port: int, token: str) -> list[str]:
+        return [
+            sys.executable, "-m", "notebook", "--no-browser", "--allow-root", "--ip=127.0.0.1",
+            f"--port={port}", "--port-retries=0", f"--NotebookApp.token={token}",
+            f"--notebook-dir={root}",
+        ]  # fmt: skip
+
+    with notebook_server(command, root, "the Notebook server") as (url, token):
         yield lambda name: f"{url}/notebooks/{name}?token={token}"
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        log.close()
 
 
 def _run_all(page) -> None:

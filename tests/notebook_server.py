@@ -1,0 +1,62 @@
+"""Start a notebook server (JupyterLab or the classic Notebook) for a browser test, and stop it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def notebook_server(
+    command: Callable[[int, str], list[str]], root: Path, name: str
+) -> Iterator[tuple[str, str]]:
+    """Run ``command(port, token)`` in smoke mode with its own Jupyter folders under ``root``.
+
+    Yields ``(base URL, token)`` once the server answers; the server's whole process group is
+    stopped afterwards, and its log is part of the failure message if it never came up.
+    """
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "MNIST_COURSE_SMOKE": "1", "JUPYTER_CONFIG_DIR": str(root / ".config"),
+           "JUPYTER_RUNTIME_DIR": str(root / ".runtime")}  # fmt: skip
+    log = (root / "server.log").open("w")
+    server = subprocess.Popen(command(port, token), env=env, stdout=log,
+                              stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"{name} exited: {(root / 'server.log').read_text()[-2000:]}")
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{name} did not answer within 60 s")
+                time.sleep(0.2)
+        yield url, token
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+        log.close()
