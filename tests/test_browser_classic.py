@@ -71,9 +71,26 @@ def server(tmp_path_factory, checkpoint):
         yield lambda name: f"{url}/notebooks/{name}?token={token}"
 
 
+WIDGETS_READY_JS = """() => {
+  const kernel = window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel;
+  return !!(kernel && kernel.is_connected() && kernel.widget_manager
+            && kernel.comm_manager.targets['jupyter.widget']);
+}"""
+"""The widgets extension has given the kernel its widget manager, which listens for new widgets.
+
+Cells run before that create widgets the page never hears of: their outputs stay empty."""
+
+
+def _output_texts(page) -> list[str]:
+    return [text[:300] for text in page.locator(".output_area").all_inner_texts()]
+
+
 def _run_all(page) -> None:
-    """Run every cell once the kernel is connected, and wait until all have run, or fail."""
-    page.wait_for_function(f"({RUN_STATE_JS})() !== 'loading'", timeout=60_000)
+    """Run every cell once the kernel and the widget manager are ready; wait until all have run."""
+    try:
+        page.wait_for_function(WIDGETS_READY_JS, timeout=90_000)
+    except sync_api.TimeoutError:
+        pytest.fail("the kernel or the widgets extension did not come up within 90 s")
     page.evaluate("() => Jupyter.notebook.execute_all_cells()")
     settled = (
         f"() => {{ const s = ({RUN_STATE_JS})(); return !/^(running|loading)$/.test(s) && s; }}"
@@ -99,7 +116,10 @@ def test_gallery_pages_and_filters_in_the_classic_notebook(server, browser):
     gallery = page.locator(".widget-vbox:has(.mnist-gallery-next)").first
     status = gallery.locator(".mnist-gallery-status")
     picture = gallery.locator("img.mnist-gallery-picture")
-    expect(status).to_contain_text(re.compile(r"page 1 of \d+ · images 1–100 of \d+ \(all"))
+    try:
+        expect(status).to_contain_text(re.compile(r"page 1 of \d+ · images 1–100 of \d+ \(all"))
+    except AssertionError as missing:
+        raise AssertionError(f"no gallery; the outputs: {_output_texts(page)}") from missing
     first_picture = picture.get_attribute("src")
     gallery.locator(".mnist-gallery-next").click()
     expect(status).to_contain_text("page 2 of")
@@ -124,7 +144,10 @@ def test_pad_reads_digits_drawn_in_the_classic_notebook(server, browser, checkpo
     _run_all(page)
     canvas = page.locator("canvas.mnist-draw-canvas")
     answer = page.locator(".mnist-draw-answer")
-    expect(answer).to_have_text("draw a digit")
+    try:
+        expect(answer).to_have_text("draw a digit")
+    except AssertionError as missing:
+        raise AssertionError(f"no drawing pad; the outputs: {_output_texts(page)}") from missing
     real = checkpoint[1]
     for digit in ("7", "1"):
         _draw(page, canvas, digit)
