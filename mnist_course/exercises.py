@@ -696,13 +696,12 @@ def _best_rate_per_batch(answer: Any, context: dict[str, Any]) -> str:
                 f"{row.max():.2%}."
             )
     best = [chosen[size] for size in sorted(sizes)]
-    rising = all(a <= b for a, b in zip(best, best[1:], strict=False))
-    return (
-        "the best rate "
-        + ("never falls" if rising else "does not always rise")
-        + " as the batch grows"
-        + (": as the linear scaling rule says." if rising else ".")
-    )
+    steps = list(zip(best, best[1:], strict=False))
+    if all(a == b for a, b in steps):
+        return "the same best rate at every batch size of this grid."
+    if all(a <= b for a, b in steps):
+        return "the best rate rises with the batch size, as the linear scaling rule predicts."
+    return "the best rate falls somewhere as the batch grows: here the linear scaling rule fails."
 
 
 # Lesson 06: evaluation
@@ -751,8 +750,8 @@ def _confusion_pair(answer: Any, context: dict[str, Any]) -> str:
         raise Off(f"a {a} read as a {a} is a right answer: the mistakes are off the diagonal.")
     if both_ways[a, b] == both_ways.max():
         return (
-            f"{a} and {b} are confused {both_ways[a, b]} times: {matrix[a, b]} {a}s read as "
-            f"{b}, {matrix[b, a]} {b}s read as {a}."
+            f"{a} and {b} are confused {both_ways[a, b]} times ({a} read as {b}: "
+            f"{matrix[a, b]}; {b} read as {a}: {matrix[b, a]})."
         )
     advice = ""
     off_diagonal = matrix - np.diag(np.diag(matrix))
