@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -60,3 +62,31 @@ def notebook_server(
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait()
         log.close()
+
+
+@contextmanager
+def jupyter_lab(root: Path) -> Iterator[tuple[str, str]]:
+    """JupyterLab serving ``root``, set up for a test: no news toast, kernels start without asking.
+
+    Yields ``(base URL, token)``; open a notebook at ``{url}/lab/tree/NAME?token=TOKEN``, or at
+    ``{url}/lab/workspaces/WORKSPACE/tree/NAME?token=TOKEN`` for a page that shows it alone.
+    """
+    settings = {
+        "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+        "notebook-extension/tracker": {"autoStartDefaultKernel": True},
+    }
+    for name, values in settings.items():
+        path = root / ".settings" / "@jupyterlab" / f"{name}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+
+    def command(port: int, token: str) -> list[str]:
+        return [
+            sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+            f"--LabApp.user_settings_dir={root / '.settings'}",
+        ]  # fmt: skip
+
+    with notebook_server(command, root, "JupyterLab") as server:
+        yield server
