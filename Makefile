@@ -58,6 +58,8 @@ bench: setup
 	$(BIN)/python -m benchmarks.recipes
 	$(BIN)/python -m benchmarks.latency
 	$(BIN)/python -m benchmarks.file_formats
+	$(BIN)/python -m benchmarks.canvas
+	$(BIN)/python -m benchmarks.finetune
 	$(BIN)/python -m benchmarks.course
 
 clean:
