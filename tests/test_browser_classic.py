@@ -17,8 +17,9 @@ from importlib.metadata import PackageNotFoundError, version
 import pytest
 
 from tests.notebook_server import notebook_server
-from tests.test_browser import CHROMIUM, CHROMIUM_FLAGS, INK_JS, ROOT, _draw
-from tests.test_browser import checkpoint as checkpoint  # the fixture: a model for the pad
+from tests.test_browser import CHROMIUM, INK_JS, ROOT, _draw
+from tests.test_browser import browser as browser  # the fixtures: headless Chromium,
+from tests.test_browser import checkpoint as checkpoint  # and a model for the pad
 
 
 def _classic_notebook() -> str | None:
@@ -97,14 +98,6 @@ def _run_all(page) -> None:
     )
     state = page.wait_for_function(settled, timeout=300_000).json_value()
     assert state == "done", state
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def test_gallery_pages_and_filters_in_the_classic_notebook(server, browser):
