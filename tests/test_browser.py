@@ -73,7 +73,9 @@ def lab(tmp_path_factory, checkpoint):
 
 
 def _draw(page, canvas, digit: str) -> None:
-    """Drag the mouse along the strokes of ``digit``, inside the canvas."""
+    """Drag the mouse along the strokes of ``digit``, inside the canvas (scrolled into view:
+    mouse events go to what is on the screen, and Run All leaves the page at the last cell)."""
+    canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     for line in TEMPLATES[digit]:
         points = [(box["x"] + (0.1 + 0.8 * x) * box["width"],
