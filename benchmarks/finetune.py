@@ -12,17 +12,15 @@ set, before and after. Goal: the held-out drawings go up while MNIST drops by at
 from __future__ import annotations
 
 import copy
-import random
 import tempfile
 from pathlib import Path
 
 import pandas as pd
-from PIL import ImageOps
 
 from benchmarks.common import finish, median, parser, real_mnist
 from mnist_course.finetune import finetune, load_own_digits
 from mnist_course.training import get_recipe, train
-from tests.drawing import draw_digit
+from tests.drawing import write_own_digits
 
 STYLE = {"0": "0", "1": "1-flag", "7": "7-bar"}
 """The learner's digits (label -> stroke template in tests/drawing.py)."""
@@ -30,26 +28,12 @@ PER_DIGIT = 25
 SEEDS = (0, 1, 2)
 
 
-def draw_own_digits(folder: Path, seed: int = 0) -> Path:
-    """PER_DIGIT drawings of each digit in STYLE, each a little different, as the pad saves them."""
-    rng = random.Random(seed)
-    for label, template in STYLE.items():
-        (folder / label).mkdir(parents=True, exist_ok=True)
-        for index in range(PER_DIGIT):
-            size = rng.uniform(0.35, 0.8)
-            left, top = rng.uniform(0, 1 - size), rng.uniform(0, 1 - size)
-            picture = draw_digit(template, box=(left, top, left + size, top + size),
-                                 width=rng.uniform(0.05, 0.18))  # fmt: skip
-            ImageOps.invert(picture).save(folder / label / f"{index:03}.png")
-    return folder
-
-
 def main() -> None:
     args = parser(__doc__.splitlines()[0]).parse_args()
     splits = real_mnist(args.data)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        folder = draw_own_digits(Path(tmp) / "mine")
+        folder = write_own_digits(Path(tmp) / "mine", STYLE, PER_DIGIT)
         for name in ("pad", "fast"):
             base = train(get_recipe(name), splits.train, progress=False).model
             own = load_own_digits(folder, base.classes)

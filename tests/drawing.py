@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+from pathlib import Path
+
 from PIL import Image, ImageOps
 
 from mnist_course.strokes import Stroke, rasterize
@@ -51,3 +54,28 @@ def draw_digit(
         picture.putalpha(mask)  # dark ink on a transparent canvas
         return picture
     return ImageOps.colorize(mask, black=(paper,) * 3, white=(ink,) * 3).convert("L")
+
+
+def write_own_digits(
+    folder: Path,
+    style: dict[str, str],
+    per_label: int,
+    seed: int = 0,
+    sizes: tuple[float, float] = (0.35, 0.8),
+    widths: tuple[float, float] = (0.05, 0.18),
+) -> Path:
+    """A learner's drawings as the pad saves them: ``folder/<label>/NNN.png``, dark ink on white.
+
+    ``style`` maps each label to the template its learner draws; every drawing has its own size
+    (a fraction of the canvas, within ``sizes``), place and pen width (within ``widths``).
+    """
+    rng = random.Random(seed)
+    for label, template in style.items():
+        (folder / label).mkdir(parents=True, exist_ok=True)
+        for index in range(per_label):
+            size = rng.uniform(*sizes)
+            left, top = rng.uniform(0, 1 - size), rng.uniform(0, 1 - size)
+            picture = draw_digit(template, box=(left, top, left + size, top + size),
+                                 width=rng.uniform(*widths))  # fmt: skip
+            ImageOps.invert(picture).save(folder / label / f"{index:03}.png")
+    return folder

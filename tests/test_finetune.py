@@ -1,30 +1,19 @@
 """Fine-tuning on a learner's own handwriting: it learns their style and keeps MNIST's."""
 
-import random
 from pathlib import Path
 
 import pytest
-from PIL import ImageOps
 
+from tests import drawing
 from tests.cli import last_json, run_cli
-from tests.drawing import draw_digit
 
 # A learner whose 1s have a foot (drawn like an L), whose 7s and 0s are ordinary.
 STYLE = {"1": "L", "7": "7", "0": "0"}
 
 
-def write_own_digits(folder: Path, per_label: int = 16, seed: int = 0) -> Path:
-    """Pictures as the pad saves them: dark ink on white, each a little different."""
-    rng = random.Random(seed)
-    for label, template in STYLE.items():
-        (folder / label).mkdir(parents=True, exist_ok=True)
-        for index in range(per_label):
-            left, top = rng.uniform(0.05, 0.3), rng.uniform(0.05, 0.3)
-            size = rng.uniform(0.5, 0.65)
-            box = (left, top, left + size, top + size)
-            picture = draw_digit(template, box=box, width=rng.uniform(0.06, 0.14))
-            ImageOps.invert(picture).save(folder / label / f"{index:03}.png")
-    return folder
+def write_own_digits(folder: Path) -> Path:
+    """16 drawings of each digit in STYLE, a little different each, as the pad saves them."""
+    return drawing.write_own_digits(folder, STYLE, 16, sizes=(0.5, 0.65), widths=(0.06, 0.14))
 
 
 @pytest.fixture(scope="module")
