@@ -77,13 +77,30 @@ WIDGETS_READY_JS = """() => {
   return !!(kernel && kernel.is_connected() && kernel.widget_manager
             && kernel.comm_manager.targets['jupyter.widget']);
 }"""
-"""The widgets extension has given the kernel its widget manager, which listens for new widgets.
+"""The widgets extension has given the kernel its widget manager, which listens for new widgets."""
 
-Cells run before that create widgets the page never hears of: their outputs stay empty."""
+WIDGETS_LOADED_JS = "() => Jupyter.notebook.kernel.widget_manager._loadFromKernel()"
+"""Fetch the kernel's widgets as the new manager does, and wait until that is done.
+
+widgetsnbextension 3.x's manager, once created, asks the kernel for the widgets it already holds
+(through the `jupyter.widget.control` comm; a fresh kernel has not imported ipywidgets and closes
+that comm, so it falls back to a `comm_info` request). Were the cells sent first, that request
+would wait behind them, and its answer would list widgets whose `comm_open` the page has not yet
+handled: the manager then opens those comms itself, which makes the kernel replace the widgets
+with blank ones (an empty gallery, a pad without its prompt). A second fetch, started now and
+awaited, ends after the manager's own, since the kernel answers in order."""
 
 
 def _output_texts(page) -> list[str]:
     return [text[:300] for text in page.locator(".output_area").all_inner_texts()]
+
+
+def _listen(page) -> list[str]:
+    """The page's console warnings and errors and its uncaught exceptions, as they come."""
+    heard: list[str] = []
+    page.on("console", lambda m: m.type in ("warning", "error") and heard.append(m.text[:300]))
+    page.on("pageerror", lambda error: heard.append(f"uncaught: {error}"[:300]))
+    return heard
 
 
 def _run_all(page) -> None:
@@ -92,6 +109,7 @@ def _run_all(page) -> None:
         page.wait_for_function(WIDGETS_READY_JS, timeout=90_000)
     except sync_api.TimeoutError:
         pytest.fail("the kernel or the widgets extension did not come up within 90 s")
+    page.evaluate(WIDGETS_LOADED_JS)
     page.evaluate("() => Jupyter.notebook.execute_all_cells()")
     settled = (
         f"() => {{ const s = ({RUN_STATE_JS})(); return !/^(running|loading)$/.test(s) && s; }}"
@@ -104,6 +122,7 @@ def test_gallery_pages_and_filters_in_the_classic_notebook(server, browser):
     expect = sync_api.expect
     expect.set_options(timeout=60_000)  # widget views render after the cells end; 2 busy cores
     page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    heard = _listen(page)
     page.goto(server("01_exploring_mnist.ipynb"))
     _run_all(page)
     gallery = page.locator(".widget-vbox:has(.mnist-gallery-next)").first
@@ -112,12 +131,14 @@ def test_gallery_pages_and_filters_in_the_classic_notebook(server, browser):
     try:
         expect(status).to_contain_text(re.compile(r"page 1 of \d+ · images 1–100 of \d+ \(all"))
     except AssertionError as missing:
-        raise AssertionError(f"no gallery; the outputs: {_output_texts(page)}") from missing
+        raise AssertionError(
+            f"no gallery; the outputs: {_output_texts(page)}; the console: {heard}"
+        ) from missing
     first_picture = picture.get_attribute("src")
     gallery.locator(".mnist-gallery-next").click()
     expect(status).to_contain_text("page 2 of")
     expect(status).to_contain_text("images 101–200")
-    assert picture.get_attribute("src") != first_picture, "the next page shows other images"
+    expect(picture).not_to_have_attribute("src", first_picture)  # the next page: other images
     gallery.locator(".mnist-gallery-previous").click()
     expect(status).to_contain_text("page 1 of")
     gallery.locator(".mnist-gallery-previous").click()
@@ -133,6 +154,7 @@ def test_pad_reads_digits_drawn_in_the_classic_notebook(server, browser, checkpo
     expect = sync_api.expect
     expect.set_options(timeout=60_000)
     page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    heard = _listen(page)
     page.goto(server("07_draw_a_digit.ipynb"))
     _run_all(page)
     canvas = page.locator("canvas.mnist-draw-canvas")
@@ -140,7 +162,9 @@ def test_pad_reads_digits_drawn_in_the_classic_notebook(server, browser, checkpo
     try:
         expect(answer).to_have_text("draw a digit")
     except AssertionError as missing:
-        raise AssertionError(f"no drawing pad; the outputs: {_output_texts(page)}") from missing
+        raise AssertionError(
+            f"no drawing pad; the outputs: {_output_texts(page)}; the console: {heard}"
+        ) from missing
     real = checkpoint[1]
     for digit in ("7", "1"):
         _draw(page, canvas, digit)
