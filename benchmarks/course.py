@@ -2,7 +2,9 @@
 
 Each notebook runs top to bottom in a fresh kernel (nbclient), in a scratch folder. Smoke mode
 (``MNIST_COURSE_SMOKE=1``) is what CI runs; ``--full`` also runs the learners' full course and
-keeps the executed notebooks in ``build/notebooks`` to read.
+keeps the executed notebooks in ``build/notebooks`` to read: run as saved copies
+(``MNIST_COURSE_SAVED_COPY=1``, see ``mnist_course.display``), they show each widget as a picture
+and each progress bar's final line.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ KEEP = Path(__file__).parents[1] / "build" / "notebooks"
 def run(path: Path, smoke: bool, workdir: Path) -> float:
     """Execute one notebook; returns its wall-clock seconds (kernel start included)."""
     os.environ["MNIST_COURSE_SMOKE"] = "1" if smoke else "0"
+    os.environ["MNIST_COURSE_SAVED_COPY"] = "1"
     notebook = nbformat.read(path, as_version=4)
     started = time.perf_counter()
-    NotebookClient(notebook, timeout=None, kernel_name="python3",
+    NotebookClient(notebook, timeout=None, kernel_name="python3", coalesce_streams=True,
                    resources={"metadata": {"path": str(workdir)}}).execute()  # fmt: skip
     seconds = time.perf_counter() - started
     if not smoke:

@@ -25,18 +25,13 @@ from PIL import Image, ImageOps
 from .atomic import atomic_write
 from .classifier import Classifier
 from .data.dataset import DataSplits, DigitDataset
+from .display import LiveWidget, plain, png
 from .predict import Prediction, predict_image, predict_prepared
 from .preprocess import BlankImageError
 from .strokes import Stroke, rasterize
 
 PROMPT = "draw a digit"
 PAPER, INK = "white", "black"
-
-
-def _png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def probability_bars(probabilities: list[float], classes: tuple[str, ...], top: int = 10) -> str:
@@ -59,7 +54,7 @@ def probability_bars(probabilities: list[float], classes: tuple[str, ...], top: 
     return f"<div class='mnist-draw-bars'>{''.join(rows)}</div>"
 
 
-class DrawingPad:
+class DrawingPad(LiveWidget):
     """The live handwriting widget. Show it by making it the last expression of a cell."""
 
     def __init__(
@@ -297,9 +292,8 @@ class DrawingPad:
             self.canvas.fill_style = PAPER
             self.canvas.fill_rect(0, 0, self.size, self.size)
             if self.shown_example is not None and self.examples is not None:
-                image = self.examples.images[self.shown_example].numpy()
-                big = Image.fromarray(255 - image).resize((self.size, self.size), Image.NEAREST)
-                self.canvas.put_image_data(np.stack([np.asarray(big)] * 3, axis=-1), 0, 0)
+                paper = np.asarray(self.surface())
+                self.canvas.put_image_data(np.stack([paper] * 3, axis=-1), 0, 0)
             for stroke in self.strokes:
                 self._paint_dot(*stroke.points[0], stroke.width)
                 for (x0, y0), (x1, y1) in zip(stroke.points, stroke.points[1:], strict=False):
@@ -323,7 +317,7 @@ class DrawingPad:
             self.label.value = prediction.label  # the likely label, for the learner to confirm
         if prediction is None:
             self.answer.value = f"<h3 class='mnist-draw-answer'>{PROMPT}</h3>"
-            self.preview.value = _png(Image.new("L", (140, 140), 0))
+            self.preview.value = png(Image.new("L", (140, 140), 0))
             self.bars.value = ""
             return
         label = html.escape(prediction.label)
@@ -332,7 +326,7 @@ class DrawingPad:
             f"<h3 class='mnist-draw-answer'>it's a {label} "
             f"<small>({prediction.confidence:.1%} sure)</small></h3>{extra}"
         )
-        self.preview.value = _png(
+        self.preview.value = png(
             Image.fromarray(prediction.model_input).resize((140, 140), Image.NEAREST)
         )
         self.bars.value = probability_bars(prediction.probabilities, self.classifier.classes)
@@ -356,7 +350,18 @@ class DrawingPad:
             self._show(None)
         return self.prediction
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
+    def surface(self) -> Image.Image:
+        """What the pad shows, as the browser draws it: dark ink on white paper."""
+        if self.shown_example is not None and self.examples is not None:
+            image = self.examples.images[self.shown_example].numpy()
+            return Image.fromarray(255 - image).resize((self.size, self.size), Image.NEAREST)
+        return ImageOps.invert(rasterize(self.strokes, self.size))
 
-        display(self.widget)
+    def still(self) -> dict:
+        """The pad, what the model sees and its answer, for a saved copy of the notebook."""
+        side = 140
+        picture = Image.new("L", (2 * side + 12, side), 255)
+        picture.paste(ImageOps.expand(self.surface().resize((side - 2, side - 2)), 1, 153), (0, 0))
+        picture.paste(Image.open(io.BytesIO(self.preview.value)).convert("L"), (side + 12, 0))
+        text = "drawing pad (live when the notebook runs), left; what the model sees, right: "
+        return {"image/png": png(picture), "text/plain": text + plain(self.answer.value)}

@@ -8,17 +8,16 @@ so. With a training and a test set, a toggle switches between them. Works with i
 
 from __future__ import annotations
 
-import io
-
 import ipywidgets as widgets
 import torch
 from PIL import Image
 from torchvision.utils import make_grid
 
 from .data.dataset import DataSplits, DigitDataset
+from .display import LiveWidget, plain, png
 
 
-class Gallery:
+class Gallery(LiveWidget):
     """Page through a dataset; make ``Gallery(splits)`` the last expression of a cell to show it."""
 
     def __init__(
@@ -136,11 +135,9 @@ class Gallery:
         text = (f"page {self.page + 1} of {self.pages} · images {first}–{first + len(shown) - 1} "
                 f"of {len(self.indices)} ({which}, in random order)")  # fmt: skip
         self.status.value = text + (f" · <b>{note}</b>" if note else "")
-        buffer = io.BytesIO()
-        self.render().save(buffer, format="PNG")
-        self.picture.value = buffer.getvalue()
+        self.picture.value = png(self.render())
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
+    def still(self) -> dict:
+        """The current page and its status line, for a saved copy of the notebook."""
+        text = f"gallery: {plain(self.status.value)}"
+        return {"image/png": self.picture.value, "text/plain": text}

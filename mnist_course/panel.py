@@ -19,6 +19,7 @@ import ipywidgets as widgets
 
 from .classifier import Classifier
 from .data import DataSplits, load_data, stratified_split
+from .display import LiveWidget, plain
 from .errors import CourseError
 from .training import RECIPES, evaluate, get_recipe, train
 from .training.loop import EpochEnd
@@ -27,7 +28,7 @@ from .training.run import TrainResult
 PANEL_RECIPES = ("fast", "mlp-sgd", "cnn3-sgd", "cnn5-adam", "best")
 
 
-class TrainingPanel:
+class TrainingPanel(LiveWidget):
     """Choose a recipe, epochs and batch size; download, train, cancel and test, with progress."""
 
     def __init__(
@@ -200,7 +201,9 @@ class TrainingPanel:
         recipe = get_recipe(change["new"])
         self.epochs.value, self.batch_size.value = recipe.epochs, recipe.batch_size
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
+    def still(self) -> dict:
+        """The panel's status and scores, for a saved copy of the notebook."""
+        return {
+            "text/html": f"<p><b>training panel</b>: {self.status.value}</p>{self.scores.value}",
+            "text/plain": f"training panel: {plain(self.status.value)}",
+        }

@@ -1,5 +1,6 @@
 """Every notebook runs top to bottom in smoke mode, and none is committed with outputs."""
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -24,19 +25,31 @@ def test_committed_without_outputs(path):
             assert not cell.outputs and cell.execution_count is None, f"{path.name} has outputs"
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+FROZEN = re.compile(r"^(VBox|HBox|Box|IntProgress|FloatProgress|HTML|Canvas)\(|\b0%\|", re.M)
+"""What a live widget or a tqdm widget bar leaves in a notebook saved without a front end."""
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_runs_in_smoke_mode(path, tmp_path, monkeypatch):
+    """Each lesson runs, executed as `make course` saves it: widgets and progress bars as stills."""
     monkeypatch.setenv("MNIST_COURSE_SMOKE", "1")
+    monkeypatch.setenv("MNIST_COURSE_SAVED_COPY", "1")
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
         timeout=600,
         kernel_name="python3",
+        coalesce_streams=True,
         resources={"metadata": {"path": str(tmp_path)}},
     )
     client.execute()
-    printed = "".join(
-        output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", [])
-    )
+    outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
+    printed = "".join(output.get("text", "") for output in outputs)
     assert "SMOKE mode" in printed, "the parameters cell must announce smoke mode"
+    for output in outputs:
+        data = output.get("data", {})
+        text = output.get("text", "") + data.get("text/plain", "")
+        assert WIDGET_VIEW not in data, f"a live widget in the saved copy: {text[:200]}"
+        assert not FROZEN.search(text), f"a frozen widget or bar in the saved copy: {text[:300]}"

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from ..data.batches import BatchIterator
 from ..data.dataset import DigitDataset
+from ..display import progress_bar
 from ..runtime import mixed_precision
 from .optim import Schedule
 
@@ -113,7 +113,7 @@ def train_one_epoch(
     loss_sum = torch.zeros((), device=batches.device)
     correct = torch.zeros((), device=batches.device, dtype=torch.int64)
     seen = 0
-    bar = tqdm(batches, desc=description, leave=False, disable=not progress)
+    bar = progress_bar(batches, desc=description, leave=False, disable=not progress)
     for step, (images, labels) in enumerate(bar, start=1):
         if stop is not None and stop.is_set():
             raise Stopped(f"stopped before batch {step}")

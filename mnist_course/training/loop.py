@@ -19,13 +19,13 @@ from dataclasses import dataclass
 import pandas as pd
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from ..augment import AUGMENTATIONS
 from ..classifier import Classifier
 from ..data.batches import BatchIterator
 from ..data.dataset import DigitDataset
 from ..data.normalization import Normalization, compute_normalization
+from ..display import progress_bar
 from ..errors import CourseError
 from ..models import build_model
 from ..runtime import pick_device, seed_everything
@@ -141,9 +141,9 @@ def train(
     with run.lock():
         if resume:
             run.resume()
-        epochs = tqdm(range(run.state.next_epoch, recipe.epochs + 1), desc=recipe.name,
-                      disable=not progress, initial=run.state.next_epoch - 1,
-                      total=recipe.epochs)  # fmt: skip
+        epochs = progress_bar(range(run.state.next_epoch, recipe.epochs + 1), desc=recipe.name,
+                              disable=not progress, initial=run.state.next_epoch - 1,
+                              total=recipe.epochs)  # fmt: skip
         try:
             for epoch in epochs:
                 started = time.perf_counter()
