@@ -380,17 +380,19 @@ class _Spy(nn.Module):
     "02.2",
     "an evaluation loop: a function accuracy(model, loader) -> float, the share of images right",
     hint="Call model.eval() (dropout off), loop over the loader inside `with torch.no_grad():`, "
-    "take `model(images).argmax(dim=1)`, count the predictions equal to the labels, and divide "
-    "by the number of images (not of batches: the last batch can be smaller).",
+    "move each batch to the model's device (`next(model.parameters()).device`), take "
+    "`model(images).argmax(dim=1)`, count the predictions equal to the labels, and divide by the "
+    "number of images (not of batches: the last batch can be smaller).",
     solution="""
         import torch
 
         def accuracy(model, loader):
             model.eval()
+            device = next(model.parameters()).device
             correct, seen = 0, 0
             with torch.no_grad():
                 for images, labels in loader:
-                    predictions = model(images).argmax(dim=1)
+                    predictions = model(images.to(device)).argmax(dim=1).cpu()
                     correct += (predictions == labels).sum().item()
                     seen += len(labels)
             return correct / seen
