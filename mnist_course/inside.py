@@ -117,13 +117,18 @@ def _last_linear(classifier: Classifier) -> nn.Linear:
 
 
 def embed(
-    classifier: Classifier, data: DigitDataset, method: str = "pca", seed: int = 0
+    classifier: Classifier,
+    data: DigitDataset,
+    method: str = "pca",
+    seed: int = 0,
+    steps: int = 1000,
 ) -> pd.DataFrame:
     """Every image's learned features, flattened to a point ``(x, y)`` by PCA or t-SNE.
 
     The features are what the network's last linear layer reads (the penultimate layer's
     activations). One row per image of ``data``, in order: ``x``, ``y``, ``true`` and
-    ``predicted`` (class names) and ``misread``.
+    ``predicted`` (class names) and ``misread``. ``steps``: t-SNE's optimisation steps (at
+    least 250; its cost grows with them).
     """
     if method not in ("pca", "tsne"):
         raise CourseError(f"unknown method {method!r}: expected 'pca' or 'tsne'")
@@ -143,7 +148,8 @@ def embed(
         points = PCA(n_components=2, random_state=seed).fit_transform(features)
     else:
         perplexity = min(30.0, (len(features) - 1) / 3)
-        points = TSNE(perplexity=perplexity, init="pca", random_state=seed).fit_transform(features)
+        tsne = TSNE(perplexity=perplexity, init="pca", max_iter=steps, random_state=seed)
+        points = tsne.fit_transform(features)
     classes = np.asarray(data.classes)
     return pd.DataFrame({
         "x": points[:, 0],
