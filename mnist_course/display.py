@@ -7,8 +7,8 @@ the gallery would be saved as ``VBox(children=...)`` and a progress bar frozen a
 
 - the gallery, the drawing pad and the training panel show a picture or a table and a line of
   text instead of their live widget (``LiveWidget``);
-- progress bars print plain text (``progress_bar``): executed with nbclient's
-  ``coalesce_streams``, each cell keeps the bar's final line.
+- progress bars print plain text (``mnist_course.progress.progress_bar``): executed with
+  nbclient's ``coalesce_streams``, each cell keeps the bar's final line.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import html
 import io
 import os
 import re
-import sys
 from typing import Any
 
 from PIL import Image
@@ -29,21 +28,6 @@ SAVED_COPY = "MNIST_COURSE_SAVED_COPY"
 def saved_copy() -> bool:
     """True when the notebook runs to be saved and read without a kernel."""
     return os.environ.get(SAVED_COPY, "") == "1"
-
-
-def progress_bar(*args: Any, **kwargs: Any):
-    """A tqdm bar: the notebook's widget bar live, plain text (on stdout) in a saved copy."""
-    if saved_copy():
-        from tqdm.std import tqdm
-
-        if kwargs.get("leave") is False:  # a bar that clears itself when done: nothing to keep
-            kwargs["disable"] = True
-        kwargs.setdefault("file", sys.stdout)
-        kwargs.setdefault("mininterval", 1.0)
-        return tqdm(*args, **kwargs)
-    from tqdm.auto import tqdm
-
-    return tqdm(*args, **kwargs)
 
 
 def plain(markup: str) -> str:

@@ -12,6 +12,7 @@ from sklearn.metrics import classification_report, confusion_matrix
 from .classifier import Classifier
 from .data.dataset import DigitDataset
 from .data.split import balanced_sample
+from .formatting import percent
 from .training.engine import Evaluation, evaluate
 
 
@@ -62,7 +63,7 @@ def misclassified(scores: Evaluation, classes: Sequence[str], top: int = 3) -> p
         "predicted": [classes[i] for i in scores.predictions[wrong]],
         "confidence": best[:, 0].numpy(),
         "top_guesses": [
-            ", ".join(f"{classes[g]} {p:.0%}" for g, p in zip(row_g, row_p, strict=True))
+            ", ".join(f"{classes[g]} {percent(p)}" for g, p in zip(row_g, row_p, strict=True))
             for row_g, row_p in zip(guesses.tolist(), best.tolist(), strict=True)
         ],
     })  # fmt: skip

@@ -5,16 +5,22 @@ The exported model is the ``Classifier`` itself with ``exp`` behind it: it takes
 probabilities. After
 writing, the file is loaded back (TorchScript by ``torch.jit.load``, ONNX by ONNX Runtime) and
 its outputs compared with PyTorch's on a batch of real handwriting.
+
+The ONNX exporter narrates its work (prints, and log records from ``onnxscript`` and ``onnx_ir``
+that a notebook shows in red as soon as anything has set logging to INFO). An export keeps all
+of it aside and shows it only when the export fails.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +34,8 @@ from .errors import CourseError
 from .training.checkpoint import Checkpoint, CheckpointError, read_checkpoint
 
 FORMATS = ("torchscript", "onnx")
+EXPORTER_LOGGERS = ("torch.onnx", "torch.export", "onnxscript", "onnx_ir")
+"""The loggers the ONNX exporter narrates on."""
 TOLERANCE = 1e-4
 """Largest difference in any probability that still counts as the same model."""
 
@@ -46,6 +54,12 @@ class ExportReport:
     max_abs_difference: float
     checked_on: int
 
+    def __str__(self) -> str:
+        difference = f"largest difference {self.max_abs_difference:.1g}"
+        return f"{self.path} ({self.format}): answers as the PyTorch model does on " + (
+            f"{self.checked_on} images ({difference})"
+        )
+
 
 def _check_batch(count: int = 64) -> torch.Tensor:
     """Real handwriting (scikit-learn's digits, MNIST-style) to compare the two models on."""
@@ -63,6 +77,22 @@ def _export_torchscript(wrapper: nn.Module, example: torch.Tensor, out: Path) ->
         return torch.jit.load(str(out))(example).numpy()
 
 
+@contextlib.contextmanager
+def _aside(narration: io.StringIO) -> Iterator[None]:
+    """Send prints, warnings and the exporter's log records to ``narration`` for a while."""
+    handler = logging.StreamHandler(narration)
+    loggers = [logging.getLogger(name) for name in EXPORTER_LOGGERS]
+    saved = [(logger.handlers, logger.propagate) for logger in loggers]
+    for logger in loggers:
+        logger.handlers, logger.propagate = [handler], False
+    try:
+        with contextlib.redirect_stdout(narration), contextlib.redirect_stderr(narration):
+            yield
+    finally:
+        for logger, (handlers, propagate) in zip(loggers, saved, strict=True):
+            logger.handlers, logger.propagate = handlers, propagate
+
+
 def _export_onnx(wrapper: nn.Module, example: torch.Tensor, out: Path) -> np.ndarray:
     try:
         import onnxruntime
@@ -76,7 +106,7 @@ def _export_onnx(wrapper: nn.Module, example: torch.Tensor, out: Path) -> np.nda
         batch = torch.export.Dim("batch", min=1)
         narration = io.StringIO()  # the exporter narrates each step; keep it unless it fails
         try:
-            with contextlib.redirect_stdout(narration), contextlib.redirect_stderr(narration):
+            with _aside(narration):
                 torch.onnx.export(
                     wrapper, (example,), staged, input_names=["images"],
                     output_names=["probabilities"], dynamic_shapes=({0: batch},),
@@ -86,7 +116,9 @@ def _export_onnx(wrapper: nn.Module, example: torch.Tensor, out: Path) -> np.nda
             sys.stderr.write(narration.getvalue())
             raise
         os.replace(staged, out)
-    session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # errors only: no notes on how it optimised the graph
+    session = onnxruntime.InferenceSession(str(out), options, providers=["CPUExecutionProvider"])
     return session.run(None, {"images": example.numpy()})[0]
 
 

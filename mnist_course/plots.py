@@ -8,10 +8,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator, PercentFormatter
 from sklearn.metrics import ConfusionMatrixDisplay
 
 from .data.dataset import DigitDataset
+from .formatting import name, percent, value
 
 
 def plot_images(
@@ -19,17 +22,24 @@ def plot_images(
     titles: Sequence[str] | None = None,
     columns: int = 10,
     size: float = 1.0,
+    row_labels: Sequence[str] | None = None,
 ) -> Figure:
-    """A grid of 28x28 images (ink high), white digits on black as MNIST stores them."""
+    """A grid of 28x28 images (ink high), white digits on black as MNIST stores them.
+
+    ``titles`` go above the images, ``row_labels`` to the left of each row.
+    """
     images = np.asarray(images)
     rows = max(1, -(-len(images) // columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * size * 1.15))
-    for index, axis in enumerate(np.atleast_1d(axes).flat):
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * size * 1.15),
+                                squeeze=False)  # fmt: skip
+    for index, axis in enumerate(axes.flat):
         axis.axis("off")
         if index < len(images):
             axis.imshow(images[index], cmap="gray", vmin=0, vmax=255)
             if titles is not None:
                 axis.set_title(titles[index], fontsize=8)
+    for axis, label in zip(axes[:, 0], row_labels or (), strict=False):
+        axis.text(-0.1, 0.5, label, transform=axis.transAxes, ha="right", va="center")
     figure.tight_layout()
     return figure
 
@@ -57,6 +67,7 @@ def plot_class_distribution(**datasets: DigitDataset) -> Figure:
     figure, axes = plt.subplots(figsize=(max(6, 0.5 * len(table)), 3.5))
     table.plot.bar(ax=axes, rot=0)
     axes.set(ylabel="examples", title="examples per class")
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)  # beside the bars
     axes.grid(axis="y", alpha=0.3)
     figure.tight_layout()
     return figure
@@ -71,7 +82,9 @@ def plot_history(history: pd.DataFrame, title: str | None = None) -> Figure:
         accuracy_axes.plot(history["epoch"], history[column], marker="o", label=label)
     loss_axes.set(xlabel="epoch", ylabel="loss", title="loss")
     accuracy_axes.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+    _percent_axis(accuracy_axes)
     for axes in (loss_axes, accuracy_axes):
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         axes.grid(alpha=0.3)
         axes.legend()
     if title:
@@ -96,10 +109,18 @@ def plot_confusion_matrix(
 
 
 def plot_probabilities(
-    probabilities: Sequence[float], classes: Sequence[str], image: np.ndarray | None = None
+    probabilities: Sequence[float],
+    classes: Sequence[str],
+    image: np.ndarray | None = None,
+    true_label: int | None = None,
 ) -> Figure:
-    """The model's probability for every class as bars, with the input image beside them."""
+    """The model's probability for every class as bars, with the input image beside them.
+
+    With ``true_label`` (the class's index) the title names it and its bar is green; a wrong
+    prediction's bar is red.
+    """
     probabilities = np.asarray(probabilities)
+    predicted = int(probabilities.argmax())
     columns = 2 if image is not None else 1
     figure, axes = plt.subplots(
         1, columns, figsize=(3 + 4 * columns, 2.8), width_ratios=[1, 3][-columns:]
@@ -109,14 +130,33 @@ def plot_probabilities(
         axes[0].imshow(image, cmap="gray", vmin=0, vmax=255)
         axes[0].axis("off")
         axes[0].set_title("what the model sees")
-    colours = [
-        "tab:orange" if i == probabilities.argmax() else "tab:blue" for i in range(len(classes))
-    ]
+    colours = ["tab:blue"] * len(classes)
+    colours[predicted] = "tab:orange" if true_label is None else "tab:red"
+    if true_label is not None:
+        colours[int(true_label)] = "tab:green"
     bars_axes.bar(range(len(classes)), probabilities, color=colours)
-    bars_axes.set(
-        xticks=range(len(classes)), xticklabels=classes, ylim=(0, 1), ylabel="probability"
-    )
-    bars_axes.set_title(f"prediction: {classes[int(probabilities.argmax())]}")
+    bars_axes.set(xticks=range(len(classes)), xticklabels=classes, ylim=(0, 1),
+                  xlabel="class", ylabel="probability")  # fmt: skip
+    _percent_axis(bars_axes)
+    title = f"prediction: {classes[predicted]} ({percent(probabilities[predicted])})"
+    if true_label is not None:
+        verdict = "right" if int(true_label) == predicted else "wrong"
+        title = f"true label: {classes[int(true_label)]}, {title}, {verdict}"
+    bars_axes.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_class_scores(report: pd.DataFrame) -> Figure:
+    """Precision, recall and F1 per class (``evaluation.per_class_report``) as grouped bars."""
+    scores = report[["precision", "recall", "f1"]].rename(columns={"f1": "F1"})
+    figure, axes = plt.subplots(figsize=(max(8, 0.5 * len(scores)), 3))
+    scores.plot.bar(ax=axes, rot=0, width=0.8)
+    axes.set(ylim=(max(0.0, scores.min().min() - 0.02), 1.0), xlabel="class", ylabel="score",
+             title="precision, recall and F1 per class")  # fmt: skip
+    _percent_axis(axes)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    axes.grid(axis="y", alpha=0.3)
     figure.tight_layout()
     return figure
 
@@ -124,23 +164,29 @@ def plot_probabilities(
 def plot_misclassified(data: DigitDataset, mistakes: pd.DataFrame, count: int = 20) -> Figure:
     """The first ``count`` rows of ``evaluation.misclassified(...)``: image, truth and guess."""
     shown = mistakes.head(count)
-    titles = [f"{row.true}→{row.predicted} {row.confidence:.0%}" for row in shown.itertuples()]
+    titles = [f"{row.true}→{row.predicted} {percent(row.confidence)}" for row in shown.itertuples()]
     return plot_images(data.images[shown["index"].tolist()], titles, columns=10, size=1.1)
 
 
 def plot_study(study_runs: pd.DataFrame, parameter: str, log_x: bool | None = None) -> Figure:
-    """Validation accuracy against one parameter (mean ± sd over seeds); diverged runs marked."""
+    """Validation accuracy against one parameter (mean ± sd over seeds); diverged runs marked.
+
+    The x axis has a tick at every value tried (a log scale for the learning rate by default).
+    """
     finished = study_runs[study_runs["status"] != "diverged"]
     stats = finished.groupby(parameter)["val_accuracy"].agg(["mean", "std"]).fillna(0)
     figure, axes = plt.subplots(figsize=(6, 3.5))
     axes.errorbar(stats.index, stats["mean"], yerr=stats["std"], marker="o", capsize=3)
-    for value in study_runs.loc[study_runs["status"] == "diverged", parameter].unique():
-        axes.axvline(value, color="tab:red", linestyle="--", alpha=0.6)
-        axes.annotate("diverged", (value, axes.get_ylim()[0]), color="tab:red", rotation=90,
+    for tried in study_runs.loc[study_runs["status"] == "diverged", parameter].unique():
+        axes.axvline(tried, color="tab:red", linestyle="--", alpha=0.6)
+        axes.annotate("diverged", (tried, axes.get_ylim()[0]), color="tab:red", rotation=90,
                       va="bottom", ha="right")  # fmt: skip
     if log_x if log_x is not None else parameter == "lr":
         axes.set_xscale("log")
-    axes.set(xlabel=parameter, ylabel="best validation accuracy", title=f"effect of {parameter}")
+    _ticks_at(axes, parameter, study_runs[parameter].tolist())
+    axes.set(xlabel=name(parameter), ylabel="best validation accuracy",
+             title=f"best validation accuracy for each {name(parameter)}")  # fmt: skip
+    _percent_axis(axes)
     axes.grid(alpha=0.3)
     figure.tight_layout()
     return figure
@@ -150,12 +196,41 @@ def plot_study_curves(histories: pd.DataFrame, parameter: str, metric: str = "va
     """One curve per setting of ``parameter`` (first seed): how ``metric`` evolves per epoch."""
     figure, axes = plt.subplots(figsize=(6, 3.5))
     first_seed = histories[histories["seed"] == histories["seed"].min()]
-    for value, runs in first_seed.groupby(parameter):
-        axes.plot(runs["epoch"], runs[metric], marker="o", label=f"{parameter}={value}")
-    axes.set(xlabel="epoch", ylabel=metric.replace("_", " "), title=f"{metric} per {parameter}")
+    for setting, runs in first_seed.groupby(parameter):
+        label = value(parameter, setting)
+        if "train_loss" in runs and np.isnan(runs["train_loss"].iloc[-1]):
+            label += " (diverged)"  # the row a diverged run ends with
+        elif not np.isfinite(runs[metric]).any():
+            label += " (no finite value)"
+        axes.plot(runs["epoch"], runs[metric], marker="o", label=label)
+    axes.set(xlabel="epoch", ylabel=name(metric),
+             title=f"{name(metric)} for each {name(parameter)}")  # fmt: skip
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     if metric.endswith("loss"):
         axes.set_yscale("log")
+        _plain_log_axis(axes)
+    elif "accuracy" in metric:
+        _percent_axis(axes)
     axes.grid(alpha=0.3)
-    axes.legend(fontsize=8)
+    axes.legend(title=name(parameter), fontsize=8, title_fontsize=8)
     figure.tight_layout()
     return figure
+
+
+def _percent_axis(axes: Axes) -> None:
+    """The y axis's shares of 1 as percentages."""
+    axes.yaxis.set_major_formatter(PercentFormatter(1.0))
+
+
+def _plain_log_axis(axes: Axes) -> None:
+    """A log y axis labelled ``0.5 1 2`` rather than ``5x10^-1 10^0 2x10^0``."""
+    plain = FuncFormatter(lambda number, _: f"{number:g}")
+    axes.yaxis.set_major_formatter(plain)
+    axes.yaxis.set_minor_formatter(plain)
+
+
+def _ticks_at(axes: Axes, column: str, tried: Sequence[float]) -> None:
+    """x ticks at exactly the settings tried, written as ``formatting.readable`` writes them."""
+    tried = sorted(set(tried))
+    axes.set_xticks(tried, [value(column, setting) for setting in tried])
+    axes.xaxis.set_minor_locator(NullLocator())

@@ -4,11 +4,14 @@ Every study trains one run per setting (and per seed), and returns a ``Study``: 
 with one row per run, the per-epoch histories for curves, and a summary with mean and standard
 deviation across seeds. Runs are the course's ``train``, so each one is cancel-safe and
 divergence-aware: a diverged run is recorded as such and never chosen as best, and the stop
-button ends the whole study with the runs finished so far.
+button ends the whole study with the runs finished so far. While it trains, a study shows one
+progress bar over its runs (``progress=False`` hides it) and then prints one line:
 
 >>> from mnist_course.data import load_data, stratified_split
 >>> train_part, validation = stratified_split(load_data("digits").train)
 >>> study = lr_sweep("mlp-sgd", train_part, validation, lrs=[0.001, 0.1], epochs=2)
+... # doctest: +ELLIPSIS
+2 runs in ... s: best lr 0.1, val ...%
 >>> study.summary().index.tolist()      # one row per learning rate
 [0.001, 0.1]
 >>> float(study.best()["lr"])           # the best mean validation accuracy
@@ -24,9 +27,11 @@ from typing import Any
 
 import pandas as pd
 
+from . import formatting
 from .data.dataset import DigitDataset
 from .data.split import stratified_split
 from .models import build_model, count_parameters
+from .progress import RunsProgress
 from .training import Recipe, evaluate, get_recipe, train
 
 
@@ -56,15 +61,19 @@ class Study:
         return table.fillna({"val_accuracy_sd": 0.0})
 
     def best(self) -> pd.Series:
-        """The setting with the highest mean validation accuracy (diverged runs never win)."""
+        """The setting with the highest mean validation accuracy (diverged runs never win).
+
+        A Series of the setting's parameters, each of its own type (a batch size stays an int),
+        then its row of ``summary()``.
+        """
         summary = self.summary().dropna(subset=["val_accuracy_mean"])
         if summary.empty:
             raise ValueError("no run finished without diverging: there is no best setting")
         best = summary["val_accuracy_mean"].idxmax()
         values = best if isinstance(best, tuple) else (best,)
-        return pd.Series(
-            dict(zip(self.parameters, values, strict=True)) | summary.loc[best].to_dict()
-        )
+        setting = dict(zip(self.parameters, values, strict=True))
+        return pd.Series(setting | {column: summary[column].loc[best] for column in summary},
+                         dtype=object)  # fmt: skip
 
 
 def _as_recipe(recipe: Recipe | str) -> Recipe:
@@ -77,10 +86,14 @@ def run_study(
     train_data: DigitDataset,
     val_data: DigitDataset,
     seeds: Sequence[int] = (0,),
-    progress: bool = False,
+    progress: bool = True,
     **recipe_changes: Any,
 ) -> Study:
-    """Train ``recipe`` once per setting and seed; ``recipe_changes`` apply to every run."""
+    """Train ``recipe`` once per setting and seed; ``recipe_changes`` apply to every run.
+
+    ``progress`` shows one bar over the runs (which run of how many, the last and best
+    validation accuracy) and ends with one line: the number of runs, the time, the best run.
+    """
     return _study(recipe, settings, lambda recipe: train_data, val_data, seeds, progress,
                   recipe_changes)  # fmt: skip
 
@@ -91,7 +104,7 @@ def data_size_study(
     val_data: DigitDataset,
     fractions: Sequence[float],
     seeds: Sequence[int] = (0,),
-    progress: bool = False,
+    progress: bool = True,
     **recipe_changes: Any,
 ) -> Study:
     """How much data does a model need? ``recipe`` on stratified shares of ``train_data``.
@@ -125,21 +138,33 @@ def _study(
     base = _as_recipe(recipe).replace(**recipe_changes)
     settings = list(settings)
     parameters = list(settings[0]) if settings else []
+    plan = [
+        (run_id, setting, seed, base.replace(**setting, seed=seed))
+        for run_id, (setting, seed) in enumerate(itertools.product(settings, seeds))
+    ]
+
+    def label(planned: tuple[int, dict[str, Any], int, Recipe]) -> str:
+        _, setting, seed, _ = planned
+        return formatting.setting(setting) + (f", seed {seed}" if len(seeds) > 1 else "")
+
     runs, histories, interrupted = [], [], False
-    for run_id, (setting, seed) in enumerate(itertools.product(settings, seeds)):
-        run_recipe = base.replace(**setting, seed=seed)
-        train_data = data_for(run_recipe)
-        result = train(run_recipe, train_data, val_data, progress=progress)
-        if result.status == "interrupted":
-            interrupted = True
-            break
-        runs.append({
-            "run": run_id, **setting, "seed": seed, "status": result.status,
-            "val_accuracy": result.best_score, "best_epoch": result.best_epoch,
-            "epochs": result.epochs_run, "train_images": len(train_data),
-            "train_seconds": result.train_seconds,
-        })  # fmt: skip
-        histories.append(result.history.assign(run=run_id, seed=seed, **setting))
+    with RunsProgress(plan, [planned[3].epochs for planned in plan], label=label,
+                      enabled=progress) as bar:  # fmt: skip
+        for run_id, setting, seed, run_recipe in bar:
+            train_data = data_for(run_recipe)
+            result = train(run_recipe, train_data, val_data, progress=False,
+                           on_progress=bar.on_progress)  # fmt: skip
+            if result.status == "interrupted":
+                interrupted = True
+                break
+            runs.append({
+                "run": run_id, **setting, "seed": seed, "status": result.status,
+                "val_accuracy": result.best_score, "best_epoch": result.best_epoch,
+                "epochs": result.epochs_run, "train_images": len(train_data),
+                "train_seconds": result.train_seconds,
+            })  # fmt: skip
+            histories.append(result.history.assign(run=run_id, seed=seed, **setting))
+            bar.score(result.best_score, result.status)
     notes = (
         ["interrupted: the table holds the runs finished before the stop"] if interrupted else []
     )
@@ -158,11 +183,12 @@ def lr_sweep(
     val_data: DigitDataset,
     lrs: Sequence[float],
     seeds: Sequence[int] = (0,),
+    progress: bool = True,
     **recipe_changes: Any,
 ) -> Study:
     """The same recipe at several learning rates; too high a rate shows up as ``diverged``."""
     settings = [{"lr": lr} for lr in lrs]
-    return run_study(recipe, settings, train_data, val_data, seeds, **recipe_changes)
+    return run_study(recipe, settings, train_data, val_data, seeds, progress, **recipe_changes)
 
 
 def batch_size_sweep(
@@ -171,11 +197,12 @@ def batch_size_sweep(
     val_data: DigitDataset,
     sizes: Sequence[int],
     seeds: Sequence[int] = (0,),
+    progress: bool = True,
     **recipe_changes: Any,
 ) -> Study:
     """The same recipe at several batch sizes (learning rate unchanged)."""
     settings = [{"batch_size": size} for size in sizes]
-    return run_study(recipe, settings, train_data, val_data, seeds, **recipe_changes)
+    return run_study(recipe, settings, train_data, val_data, seeds, progress, **recipe_changes)
 
 
 def grid_search(
@@ -184,6 +211,7 @@ def grid_search(
     val_data: DigitDataset,
     grid: dict[str, Sequence[Any]],
     seeds: Sequence[int] = (0,),
+    progress: bool = True,
     **recipe_changes: Any,
 ) -> Study:
     """Every combination of ``grid`` (e.g. ``{"lr": [...], "batch_size": [...]}``).
@@ -194,7 +222,7 @@ def grid_search(
     settings = [
         dict(zip(names, values, strict=True)) for values in itertools.product(*grid.values())
     ]
-    return run_study(recipe, settings, train_data, val_data, seeds, **recipe_changes)
+    return run_study(recipe, settings, train_data, val_data, seeds, progress, **recipe_changes)
 
 
 def compare_architectures(
@@ -202,27 +230,34 @@ def compare_architectures(
     train_data: DigitDataset,
     val_data: DigitDataset,
     test_data: DigitDataset | None = None,
-    progress: bool = False,
+    progress: bool = True,
     **recipe_changes: Any,
 ) -> pd.DataFrame:
-    """A row per recipe: parameters, seconds per epoch, validation/test accuracy, report figure."""
+    """A row per recipe: parameters, seconds per epoch, validation/test accuracy, report figure.
+
+    ``progress`` shows one bar over the models and ends with one line, as a study does.
+    """
+    chosen = [_as_recipe(item).replace(**recipe_changes) for item in recipes]
     rows = []
-    for item in recipes:
-        recipe = _as_recipe(item).replace(**recipe_changes)
-        result = train(recipe, train_data, val_data, progress=progress)
-        if result.status == "interrupted":
-            break
-        test_accuracy = (
-            evaluate(result.model, test_data).accuracy
-            if test_data is not None and len(test_data)
-            else float("nan")
-        )
-        rows.append({
-            "recipe": recipe.name, "arch": recipe.arch,
-            "parameters": count_parameters(build_model(recipe.arch, train_data.num_classes)),
-            "epochs": result.epochs_run,
-            "seconds_per_epoch": result.train_seconds / max(result.epochs_run, 1),
-            "val_accuracy": result.best_score, "test_accuracy": test_accuracy,
-            "report_accuracy": recipe.report_accuracy, "status": result.status,
-        })  # fmt: skip
+    with RunsProgress(chosen, [recipe.epochs for recipe in chosen], label=lambda r: r.name,
+                      noun="models", enabled=progress) as bar:  # fmt: skip
+        for recipe in bar:
+            result = train(recipe, train_data, val_data, progress=False,
+                           on_progress=bar.on_progress)  # fmt: skip
+            if result.status == "interrupted":
+                break
+            test_accuracy = (
+                evaluate(result.model, test_data).accuracy
+                if test_data is not None and len(test_data)
+                else float("nan")
+            )
+            rows.append({
+                "recipe": recipe.name, "arch": recipe.arch,
+                "parameters": count_parameters(build_model(recipe.arch, train_data.num_classes)),
+                "epochs": result.epochs_run,
+                "seconds_per_epoch": result.train_seconds / max(result.epochs_run, 1),
+                "val_accuracy": result.best_score, "test_accuracy": test_accuracy,
+                "report_accuracy": recipe.report_accuracy, "status": result.status,
+            })  # fmt: skip
+            bar.score(result.best_score, result.status)
     return pd.DataFrame(rows).set_index("recipe") if rows else pd.DataFrame()

@@ -38,7 +38,7 @@ def test_misclassified_lists_only_mistakes_most_confident_first():
         "b",
         "c",
     ]
-    assert table["top_guesses"].iloc[0] == "b 90%, a 5%, c 5%"
+    assert table["top_guesses"].iloc[0] == "b 90.00%, a 5.00%, c 5.00%"
     assert np.all(np.diff(table["confidence"]) <= 0)
 
 

@@ -2,13 +2,19 @@
 
 import functools
 import math
+import re
 
+import numpy as np
 import pytest
 
 from mnist_course import studies
+from mnist_course.formatting import percent
 from mnist_course.models import build_model, count_parameters
+from mnist_course.progress import RunsProgress
 from mnist_course.training import Recipe, train
 
+DURATION = r"(\d+ (h|min|s) ?)+"
+"""A time as ``formatting.duration`` writes it, e.g. ``3 min 12 s``."""
 MLP = Recipe("study-mlp", "mlp", "sgd", lr=0.05, batch_size=32, epochs=2)
 
 
@@ -20,7 +26,7 @@ def parts(digits):
 
 
 def test_lr_sweep_marks_divergence_and_never_picks_it(parts):
-    study = studies.lr_sweep(MLP, *parts, lrs=[0.01, 0.1, 1e4])
+    study = studies.lr_sweep(MLP, *parts, lrs=[0.01, 0.1, 1e4], progress=False)
     assert study.runs["lr"].tolist() == [0.01, 0.1, 1e4]
     assert study.runs.set_index("lr").loc[1e4, "status"] == "diverged"
     summary = study.summary()
@@ -30,7 +36,7 @@ def test_lr_sweep_marks_divergence_and_never_picks_it(parts):
 
 
 def test_seeds_give_mean_and_sd(parts):
-    study = studies.batch_size_sweep(MLP, *parts, sizes=[16, 128], seeds=(0, 1))
+    study = studies.batch_size_sweep(MLP, *parts, sizes=[16, 128], seeds=(0, 1), progress=False)
     assert len(study.runs) == 4
     summary = study.summary()
     assert summary["runs"].tolist() == [2, 2]
@@ -48,9 +54,11 @@ def test_grid_search_picks_the_best_combination(parts):
     best = study.best()
     top = study.runs.loc[study.runs["val_accuracy"].idxmax()]
     assert (best["lr"], best["batch_size"]) == (top["lr"], top["batch_size"])
+    assert isinstance(best["batch_size"], int | np.integer), "a batch size stays a whole number"
+    assert best["val_accuracy_mean"] == top["val_accuracy"]
 
 
-def test_stop_button_ends_the_study_with_finished_runs(parts, monkeypatch):
+def test_stop_button_ends_the_study_with_finished_runs(parts, monkeypatch, capsys):
     calls = {"n": 0}
 
     def stop_during_second_run(epoch):
@@ -64,10 +72,67 @@ def test_stop_button_ends_the_study_with_finished_runs(parts, monkeypatch):
     monkeypatch.setattr(studies, "train", train_and_maybe_stop)
     study = studies.lr_sweep(MLP, *parts, lrs=[0.01, 0.03, 0.1])
     assert study.interrupted and len(study.runs) == 1 and study.notes
+    out = capsys.readouterr().out
+    assert out.startswith("stopped after 1 of 3 runs (") and "best lr 0.01, val" in out
 
 
-def test_compare_architectures(parts, digits):
+def test_a_study_shows_one_bar_over_its_runs_and_ends_with_one_line(parts, capsys):
+    study = studies.lr_sweep(MLP, *parts, lrs=[0.01, 0.1, 1e4])
+    out, err = capsys.readouterr()
+    scores = study.runs.set_index("lr")["val_accuracy"]
+    for number, lr in enumerate(["0.01", "0.1", "1e+04"], start=1):
+        assert f"run {number} of 3 (lr {lr})" in err, "which run of how many"
+    assert f"last val {percent(scores[0.01])}" in err, "each run's score as it ends"
+    assert "last val diverged" in err
+    assert "epoch 1" not in err, "the runs' own epoch bars stay off"
+    best = scores.idxmax()
+    expected = rf"3 runs in {DURATION}, 1 diverged: best lr {best:g}, val {percent(scores[best])}\n"
+    assert re.fullmatch(expected, out), out
+
+
+def test_a_study_without_progress_is_silent(parts, capsys):
+    studies.lr_sweep(MLP, *parts, lrs=[0.1], epochs=1, progress=False)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_runs_progress_follows_the_loop_and_names_the_best(capsys):
+    runs = RunsProgress([0.01, 0.1, 1.0], epochs=[2, 2, 1], label=lambda lr: f"lr {lr:g}")
+    for lr in runs:
+        for _epoch in range(2 if lr < 1 else 1):
+            runs.on_progress(5, 10, 0.3)
+            runs.on_progress(10, 10, 0.2)
+        runs.score(float("nan") if lr == 1.0 else 0.5 + lr, "diverged" if lr == 1.0 else "done")
+    out, err = capsys.readouterr()
+    assert "last val 60.00%, best 60.00% (lr 0.1)" in err
+    assert re.fullmatch(rf"3 runs in {DURATION}, 1 diverged: best lr 0.1, val 60.00%\n", out)
+    assert runs.summary == out.strip()
+    assert runs.scores[2] == ("lr 1", None, "diverged")
+
+
+def test_runs_progress_says_when_it_was_stopped(capsys):
+    runs = RunsProgress(["cnn3", "cnn5"], score_name="test", noun="models")
+    for _ in runs:
+        runs.score(0.9)
+        break
+    runs.close()
+    out = capsys.readouterr().out
+    expected = rf"stopped after 1 of 2 models \({DURATION}\): best cnn3, test 90.00%\n"
+    assert re.fullmatch(expected, out), out
+
+
+def test_a_run_that_raises_still_ends_the_bar_with_its_line(capsys):
+    with pytest.raises(RuntimeError, match="bad recipe"), RunsProgress(["a", "b"]) as runs:
+        for _ in runs:
+            raise RuntimeError("bad recipe")
+    assert capsys.readouterr().out.startswith("stopped after 0 of 2 runs (")
+
+
+def test_compare_architectures(parts, digits, capsys):
     table = studies.compare_architectures(["mlp-sgd", "fast"], *parts, digits.test, epochs=1)
+    out, err = capsys.readouterr()
+    assert "run 1 of 2 (mlp-sgd)" in err and "run 2 of 2 (fast)" in err
+    best = table["val_accuracy"].idxmax()
+    assert re.fullmatch(rf"2 models in {DURATION}: best {best}, val [\d.]+%\n", out), out
     assert list(table.index) == ["mlp-sgd", "fast"]
     assert table.loc["fast", "parameters"] == count_parameters(build_model("fast"))
     assert table.loc["mlp-sgd", "report_accuracy"] == 0.974
@@ -76,7 +141,9 @@ def test_compare_architectures(parts, digits):
 
 
 def test_overrides_apply_to_every_run(parts):
-    study = studies.lr_sweep("mlp-sgd", *parts, lrs=[0.05], epochs=1, batch_size=128)
+    study = studies.lr_sweep(
+        "mlp-sgd", *parts, lrs=[0.05], epochs=1, batch_size=128, progress=False
+    )
     assert study.runs["epochs"].tolist() == [1]
     assert functools.reduce(lambda a, b: a and b, study.histories["epoch"] == 1)
 

@@ -59,6 +59,49 @@ def test_study_plot_marks_diverged_runs():
     axes = figure.axes[0]
     assert axes.get_xscale() == "log"
     assert [t.get_text() for t in axes.texts] == ["diverged"]
+    assert axes.get_title() == "best validation accuracy for each learning rate"
+
+
+def test_study_plots_read_in_words_with_a_tick_per_setting_tried():
+    runs = pd.DataFrame({"batch_size": [16, 32, 256, 1024], "val_accuracy": [0.97, 0.96, 0.9, 0.8],
+                         "status": "completed", "seed": 0})  # fmt: skip
+    figure = plots.plot_study(runs, "batch_size", log_x=True)
+    figure.canvas.draw()
+    axes = figure.axes[0]
+    assert axes.get_xticks().tolist() == [16, 32, 256, 1024]
+    assert [t.get_text() for t in axes.get_xticklabels()] == ["16", "32", "256", "1,024"]
+    assert axes.get_xlabel() == "batch size"
+    assert [t.get_text() for t in axes.get_yticklabels()][-1].endswith("%")
+    histories = pd.DataFrame({"lr": [0.01, 0.01, 10.0], "seed": 0, "epoch": [1, 2, 1],
+                              "train_loss": [2.1, 0.6, np.nan],
+                              "val_loss": [2.0, 0.5, np.nan]})  # fmt: skip
+    curves = plots.plot_study_curves(histories, "lr").axes[0]
+    assert curves.get_title() == "validation loss for each learning rate"
+    legend = curves.get_legend()
+    assert legend.get_title().get_text() == "learning rate"
+    assert [t.get_text() for t in legend.get_texts()] == ["0.01", "10 (diverged)"]
+
+
+def test_probabilities_name_the_true_label_and_the_legend_leaves_the_bars_alone(digits):
+    probabilities = np.full(10, 0.02)
+    probabilities[7] = 0.82
+    figure = plots.plot_probabilities(probabilities, digits.classes, true_label=5)
+    bars = figure.axes[-1]
+    assert bars.get_title() == "true label: 5, prediction: 7 (82.00%), wrong"
+    colours = [matplotlib.colors.to_hex(patch.get_facecolor()) for patch in bars.patches]
+    assert colours[5] == matplotlib.colors.to_hex("tab:green")
+    assert colours[7] == matplotlib.colors.to_hex("tab:red")
+    counts = plots.plot_class_distribution(train=digits.train, test=digits.test)
+    counts.canvas.draw()
+    axes = counts.axes[0]
+    legend = axes.get_legend().get_window_extent()
+    assert legend.x0 >= axes.get_window_extent().x1, "the legend sits beside the bars"
+
+
+def test_image_rows_can_be_labelled(digits):
+    figure = plots.plot_images(digits.train.images[:6], columns=3, row_labels=["a", "b"])
+    labels = [t.get_text() for axes in figure.axes for t in axes.texts]
+    assert labels == ["a", "b"]
 
 
 def test_gallery_pages_filters_and_says_where_it_ends(digits):

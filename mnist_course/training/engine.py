@@ -29,7 +29,7 @@ from torch import nn
 
 from ..data.batches import BatchIterator
 from ..data.dataset import DigitDataset
-from ..display import progress_bar
+from ..progress import progress_bar
 from ..runtime import mixed_precision
 from .optim import Schedule
 

@@ -25,9 +25,9 @@ from ..classifier import Classifier
 from ..data.batches import BatchIterator
 from ..data.dataset import DigitDataset
 from ..data.normalization import Normalization, compute_normalization
-from ..display import progress_bar
 from ..errors import CourseError
 from ..models import build_model
+from ..progress import progress_bar
 from ..runtime import pick_device, seed_everything
 from .engine import Diverged, Precision, ProgressHook, Stopped, evaluate, train_one_epoch
 from .optim import Schedule, make_optimizer
