@@ -89,7 +89,7 @@ def _draw(page, canvas, digit: str) -> None:
 
 def _notebook_state(page) -> str:
     """What the page shows of the notebook's run, for a failure message."""
-    prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
+    prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt").all_text_contents()
     outputs = [text[:200] for text in page.locator(".jp-OutputArea-output").all_inner_texts()]
     status = page.locator(".jp-Notebook-ExecutionIndicator").first.get_attribute("data-status")
     return f"prompts {prompts}, kernel {status}, outputs {outputs}"
@@ -97,7 +97,7 @@ def _notebook_state(page) -> str:
 
 RUN_STATE_JS = """() => {
   const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
-    .map(e => e.innerText.trim());
+    .map(e => e.textContent.trim());  // not innerText: '' for cells scrolled out of view
   const kernel = document.querySelector(
     '.jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator');
   if (!prompts.length || !kernel) return 'loading';
