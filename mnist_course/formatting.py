@@ -107,7 +107,11 @@ def readable(table: pd.DataFrame, percent: bool | Sequence[Hashable] = ()) -> St
 
 
 def _missing(number: object) -> bool:
-    return number is None or (isinstance(number, float | np.floating) and math.isnan(number))
+    return (
+        number is None
+        or number is pd.NA
+        or (isinstance(number, float | np.floating) and math.isnan(number))
+    )
 
 
 def _formatter(column: Hashable, values: pd.Series | pd.Index, share: bool = False) -> Callable:

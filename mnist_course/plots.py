@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -223,10 +224,21 @@ def _percent_axis(axes: Axes) -> None:
 
 
 def _plain_log_axis(axes: Axes) -> None:
-    """A log y axis labelled ``0.5 1 2`` rather than ``5x10^-1 10^0 2x10^0``."""
-    plain = FuncFormatter(lambda number, _: f"{number:g}")
-    axes.yaxis.set_major_formatter(plain)
-    axes.yaxis.set_minor_formatter(plain)
+    """A log y axis labelled ``0.5 1 2`` rather than ``5x10^-1 10^0 2x10^0``.
+
+    Between the powers of ten only 2 and 5 get a label, and only while the axis spans at most
+    two decades: more labels would run into each other.
+    """
+
+    def minor(number: float, _position: int) -> str:
+        low, high = axes.get_ylim()
+        if number <= 0 or low <= 0 or math.log10(high / low) > 2:
+            return ""
+        leading = round(number / 10 ** math.floor(math.log10(number)), 6)
+        return f"{number:g}" if leading in (2, 5) else ""
+
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda number, _: f"{number:g}"))
+    axes.yaxis.set_minor_formatter(FuncFormatter(minor))
 
 
 def _ticks_at(axes: Axes, column: str, tried: Sequence[float]) -> None:
