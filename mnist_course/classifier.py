@@ -14,7 +14,8 @@ torch.Size([2, 10])
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -64,3 +65,23 @@ class Classifier(nn.Module):
     def extra_repr(self) -> str:
         mean, std = self.normalization.mean, self.normalization.std
         return f"arch={self.arch!r}, {self.num_classes} classes, mean={mean:.4f}, std={std:.4f}"
+
+
+@contextmanager
+def in_mode(model: nn.Module, training: bool = False) -> Iterator[nn.Module]:
+    """``model`` in eval mode (``training=True``: train mode) inside the ``with`` block, then back
+    in the mode it was in, also when the block raises.
+
+    >>> dropout = nn.Dropout().train()
+    >>> with in_mode(dropout) as model:
+    ...     model.training
+    False
+    >>> dropout.training
+    True
+    """
+    was_training = model.training
+    model.train(training)
+    try:
+        yield model
+    finally:
+        model.train(was_training)

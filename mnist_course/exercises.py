@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .classifier import Classifier
+from .classifier import Classifier, in_mode
 from .data.dataset import DigitDataset
 from .data.normalization import compute_normalization
 
@@ -231,15 +231,9 @@ def _same_network(answer: nn.Module, reference: nn.Module, inputs: torch.Tensor)
     reference = copy.deepcopy(reference)
     for source, target in zip(mine, _weighted_layers(reference), strict=True):
         target.load_state_dict(source.state_dict())
-    was_training = answer.training
-    answer.eval()
-    reference.eval()
-    try:
-        with torch.no_grad():
-            outputs = _run(answer, inputs)
-            expected = reference(inputs)
-    finally:
-        answer.train(was_training)
+    with in_mode(answer), in_mode(reference), torch.no_grad():
+        outputs = _run(answer, inputs)
+        expected = reference(inputs)
     if not isinstance(outputs, torch.Tensor) or outputs.shape != expected.shape:
         raise Off(
             f"for {len(inputs)} images expected outputs of shape {list(expected.shape)}; "
@@ -498,13 +492,10 @@ def _net2(answer: Any, context: dict[str, Any]) -> str:
             raise Off("no nn.Dropout2d: Net2 drops whole feature maps after its second conv.")
         used: list[nn.Module] = []
         hooks = [drop.register_forward_hook(lambda m, i, o: used.append(m)) for drop in drops]
-        was_training = model.training
         try:
-            model.train()
-            with torch.no_grad():
+            with in_mode(model, training=True), torch.no_grad():
                 model(inputs)
         finally:
-            model.train(was_training)
             for handle in hooks:
                 handle.remove()
     if not used:
@@ -859,13 +850,8 @@ def _transform(answer: Any, context: dict[str, Any]) -> str:
 def _probabilities(answer: Any, context: dict[str, Any]) -> str:
     model, image = context["model"], context["image"]
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            expected = model(image.unsqueeze(0).to(device)).exp()[0].float().cpu().numpy()
-    finally:
-        model.train(was_training)
+    with in_mode(model), torch.no_grad():
+        expected = model(image.unsqueeze(0).to(device)).exp()[0].float().cpu().numpy()
     values = _array(answer, f"{len(expected)} probabilities").reshape(-1)
     if values.shape != expected.shape:
         raise Off(f"expected {len(expected)} probabilities, one per class; got {values.size}.")

@@ -14,8 +14,7 @@ Usage, with ``model`` a trained ``Classifier`` and ``test`` a ``DigitDataset``::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -26,21 +25,10 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 from torch import nn
 
-from .classifier import Classifier
+from .classifier import Classifier, in_mode
 from .data.batches import BatchIterator
 from .data.dataset import DigitDataset
 from .errors import CourseError
-
-
-@contextmanager
-def _evaluating(classifier: Classifier) -> Iterator[None]:
-    """Eval mode for the duration, then the mode the classifier was in."""
-    was_training = classifier.training
-    classifier.eval()
-    try:
-        yield
-    finally:
-        classifier.train(was_training)
 
 
 def _first_convolution(classifier: Classifier) -> tuple[str, nn.Conv2d]:
@@ -79,7 +67,7 @@ def feature_maps(
     )
     pixels = torch.as_tensor(image).reshape(1, 28, 28).to(classifier.device)
     try:
-        with _evaluating(classifier), torch.no_grad():
+        with in_mode(classifier), torch.no_grad():
             classifier(pixels)
     finally:
         hook.remove()
@@ -99,7 +87,7 @@ def saliency(classifier: Classifier, images: torch.Tensor) -> tuple[torch.Tensor
     """
     pixels = images if images.is_floating_point() else images.float().div(255)
     pixels = pixels.reshape(-1, 28, 28).to(classifier.device).detach().requires_grad_(True)
-    with _evaluating(classifier):
+    with in_mode(classifier):
         log_probs = classifier(pixels)
         predicted = log_probs.argmax(dim=1)
         winning = log_probs.gather(1, predicted[:, None]).sum()
@@ -138,7 +126,7 @@ def embed(
         lambda module, args, output: captured.append(args[0].flatten(1).float().cpu())
     )
     try:
-        with _evaluating(classifier), torch.no_grad():
+        with in_mode(classifier), torch.no_grad():
             batches = BatchIterator(data, batch_size=1000, device=classifier.device)
             predicted = torch.cat([classifier(images).argmax(dim=1).cpu() for images, _ in batches])
     finally:

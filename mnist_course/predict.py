@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .classifier import Classifier
+from .classifier import Classifier, in_mode
 from .preprocess import BlankImageError, load_image, to_mnist_style
 
 
@@ -30,9 +30,9 @@ class Prediction:
 @torch.no_grad()
 def predict_prepared(model: Classifier, mnist_image: np.ndarray) -> Prediction:
     """The model's answer for an image already in MNIST form (28x28 uint8, ink high)."""
-    model.eval()
     batch = torch.from_numpy(np.ascontiguousarray(mnist_image)).reshape(1, 28, 28)
-    probabilities = model(batch.to(model.device)).float().exp()[0].cpu()
+    with in_mode(model):
+        probabilities = model(batch.to(model.device)).float().exp()[0].cpu()
     index = int(probabilities.argmax())
     return Prediction(index, model.classes[index], probabilities.tolist(), mnist_image)
 

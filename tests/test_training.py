@@ -217,3 +217,34 @@ def test_recipe_table_has_the_reports_figures():
     assert table.loc["mlp-sgd", ["lr", "batch_size", "epochs"]].tolist() == [0.03, 64, 15]
     assert table.loc["cnn5-adam", "optimizer"] == "adam"
     assert table.loc["cnn3-sgd", "report_accuracy"] == 0.987
+
+
+def test_evaluate_and_predict_run_in_eval_mode_and_restore_the_mode(trained, digits):
+    """Dropout off while scoring, and the caller's mode back afterwards, also after an error."""
+    from mnist_course.predict import predict_prepared
+
+    model = trained[0].model
+    modes = []
+    hook = model.network.register_forward_pre_hook(
+        lambda module, inputs: modes.append(module.training)
+    )
+    try:
+        for mode in (True, False):
+            model.train(mode)
+            evaluate(model, digits.test)
+            predict_prepared(model, digits.test.images[0].numpy())
+            assert model.training is mode
+        assert modes and not any(modes), "every forward pass ran in eval mode"
+        model.train()
+
+        def fail(module, inputs):
+            raise RuntimeError("boom")
+
+        failing = model.network.register_forward_pre_hook(fail)
+        with pytest.raises(RuntimeError, match="boom"):
+            evaluate(model, digits.test)
+        failing.remove()
+        assert model.training, "a failed evaluation leaves the model in the mode it was in"
+    finally:
+        hook.remove()
+        model.eval()

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..classifier import in_mode
 from ..data.batches import BatchIterator
 from ..data.dataset import DigitDataset
 from ..progress import progress_bar
@@ -167,11 +168,9 @@ def evaluate(model: nn.Module, data: DigitDataset, batch_size: int = 1000) -> Ev
     In eval mode (dropout off, BatchNorm's running statistics), without gradients, on the model's
     device; the model is left in the mode it was in.
     """
-    was_training = model.training
-    model.eval()
     batches = BatchIterator(data, batch_size=batch_size, device=model_device(model))
-    log_probs = [model(images).float().cpu() for images, _ in batches]
-    model.train(was_training)
+    with in_mode(model):
+        log_probs = [model(images).float().cpu() for images, _ in batches]
     outputs = torch.cat(log_probs) if log_probs else torch.empty((0, data.num_classes))
     predictions = outputs.argmax(dim=1)
     if data.labels is None or len(data) == 0:
