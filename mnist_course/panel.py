@@ -17,6 +17,7 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
+from . import formatting
 from .classifier import Classifier
 from .data import DataSplits, load_data, stratified_split
 from .display import LiveWidget, plain
@@ -172,7 +173,7 @@ class TrainingPanel(LiveWidget):
     def _epoch_done(self, end: EpochEnd) -> None:
         self.progress.value = int(end.history["epoch"].iloc[-1])
         table = end.history[["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy"]]
-        self.scores.value = table.to_html(index=False, float_format="{:.4f}".format, border=0)
+        self.scores.value = formatting.readable(table).hide(axis="index").to_html()
 
     def _finished(self, result: TrainResult) -> None:
         self._buttons(training=False)
