@@ -358,7 +358,11 @@ def _mlp(answer: Any, context: dict[str, Any]) -> str:
 
 
 class _Spy(nn.Module):
-    """Wraps a network and notes, for every call, training mode, gradients and batch size."""
+    """Wraps a network and notes, for every call, training mode, gradients and batch size.
+
+    A batch that is not on the network's device is refused with advice, as a GPU would refuse
+    it (less helpfully) if the learner forgot to move the batches.
+    """
 
     def __init__(self, network: nn.Module) -> None:
         super().__init__()
@@ -366,8 +370,21 @@ class _Spy(nn.Module):
         self.calls: list[tuple[bool, bool, int]] = []
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
+        device = next(self.network.parameters()).device
+        if images.device != device:
+            raise RuntimeError(
+                f"the batch is on {images.device} but the model on {device}: move each batch to "
+                "the model's device (images.to(device))"
+            )
         self.calls.append((self.training, torch.is_grad_enabled(), len(images)))
         return self.network(images)
+
+
+def _check_device() -> torch.device:
+    """Where checks run a learner's loop: the learner's best device, so a GPU tests the moves."""
+    from .runtime import pick_device
+
+    return pick_device("auto")
 
 
 @exercise(
@@ -419,7 +436,7 @@ def _evaluation_loop(answer: Any, context: dict[str, Any]) -> str:
             loss.backward()
             optimizer.step()
         expected = evaluate(Classifier(network, norm, data.classes), data).accuracy
-        spy = _Spy(network).train()
+        spy = _Spy(network).to(_check_device()).train()
         loader = DataLoader(data.as_torch_dataset(norm), batch_size=64)
         value = _number(_run(answer, spy, loader), "the accuracy")
     if not spy.calls:

@@ -312,3 +312,21 @@ def test_each_exercise_belongs_to_a_notebook_that_hides_its_solution(exercise_id
     assert lines, f"{exercise_id}: a solution with nothing to hide?"
     assert not [line for line in lines if line in text]
     assert exercise.hint and exercise.task
+
+
+def test_the_evaluation_loop_must_move_each_batch_to_the_models_device(monkeypatch, capsys):
+    """On a GPU the check runs the model there; 'meta' stands in for one on this CPU machine."""
+    import mnist_course.exercises as exercises
+
+    def no_move(model, loader):
+        model.eval()
+        with torch.no_grad():
+            right = sum((model(x).argmax(dim=1) == y).sum().item() for x, y in loader)
+        return right / len(loader.dataset)
+
+    assert check("02.2", no_move)  # on the CPU the batches are already where the model is
+    capsys.readouterr()
+    monkeypatch.setattr(exercises, "_check_device", lambda: torch.device("meta"))
+    assert not check("02.2", no_move)
+    printed = capsys.readouterr().out
+    assert "02.2 not yet:" in printed and "move each batch to the model's device" in printed
