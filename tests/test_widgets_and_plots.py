@@ -8,7 +8,6 @@ import torch
 from matplotlib.figure import Figure
 
 from mnist_course import DigitDataset, plots
-from mnist_course.augment import elastic, random_affine
 from mnist_course.gallery import Gallery
 from mnist_course.lesson import SMOKE_TEST, SMOKE_TRAIN, Lesson
 
@@ -192,18 +191,3 @@ def test_lesson_smoke_mode_uses_real_mnist_when_present(real_mnist_root, monkeyp
     lesson = Lesson.start(smoke=True)
     assert lesson.source == "mnist"
     assert (len(lesson.data.train), len(lesson.data.test)) == (SMOKE_TRAIN, SMOKE_TEST)
-
-
-def test_augmentations_are_per_image_and_keep_shape(digits):
-    images = digits.train.images[:1].float().div(255).unsqueeze(1).repeat(8, 1, 1, 1)
-    for augment in (random_affine, elastic):
-        out = augment(images)
-        assert out.shape == images.shape and out.min() >= 0 and out.max() <= 1
-        assert len({tuple(o.flatten().tolist()) for o in out}) == 8, "each image its own distortion"
-
-
-def test_augmentations_with_zero_strength_change_nothing(digits):
-    images = digits.train.images[:4].float().div(255).unsqueeze(1)
-    still = random_affine(images, degrees=0, translate=0, scale=(1, 1), shear=0)
-    torch.testing.assert_close(still, images, atol=1e-5, rtol=0)
-    torch.testing.assert_close(elastic(images, alpha=0), images, atol=1e-5, rtol=0)

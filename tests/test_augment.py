@@ -1,0 +1,55 @@
+"""Batched augmentation: one random distortion per image, the library's numbers, and no worse."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torchvision.transforms.v2.functional import gaussian_blur
+
+from mnist_course.augment import (
+    AUGMENTATIONS,
+    _extreme3x3,
+    _gaussian_blur,
+    elastic,
+    random_affine,
+    stroke_width,
+)
+
+
+def test_augmentations_are_per_image_and_keep_shape(digits):
+    images = digits.train.images[:1].float().div(255).unsqueeze(1).repeat(8, 1, 1, 1)
+    for augment in (random_affine, elastic, *AUGMENTATIONS.values()):
+        out = augment(images)
+        assert out.shape == images.shape and out.min() >= 0 and out.max() <= 1
+        assert len({tuple(o.flatten().tolist()) for o in out}) == 8, "each image its own distortion"
+
+
+def test_augmentations_with_zero_strength_change_nothing(digits):
+    images = digits.train.images[:4].float().div(255).unsqueeze(1)
+    still = random_affine(images, degrees=0, translate=0, scale=(1, 1), shear=0)
+    torch.testing.assert_close(still, images, atol=1e-5, rtol=0)
+    torch.testing.assert_close(elastic(images, alpha=0), images, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("sigma", [1.0, 3.0, 4.0, 6.0])
+def test_the_blur_is_torchvisions_gaussian_blur(sigma):
+    noise = torch.rand(5, 2, 28, 20) * 2 - 1
+    size = int(4 * sigma) | 1
+    expected = gaussian_blur(noise, kernel_size=[size, size], sigma=[sigma, sigma])
+    torch.testing.assert_close(_gaussian_blur(noise, sigma), expected, atol=1e-6, rtol=0)
+
+
+def test_the_3x3_extremes_are_max_pooling(digits):
+    images = digits.train.images[:6].float().div(255).unsqueeze(1)
+    assert torch.equal(_extreme3x3(images, torch.maximum, 0.0), F.max_pool2d(images, 3, 1, 1))
+    eroded = -F.max_pool2d(-images, 3, 1, 1)
+    assert torch.equal(_extreme3x3(images, torch.minimum, 1.0), eroded)
+
+
+def test_stroke_width_thickens_and_thins_each_image_by_its_own_steps(digits):
+    images = digits.train.images[:1].float().div(255).unsqueeze(1).repeat(64, 1, 1, 1)
+    ink = images[0].sum()
+    out = stroke_width(images, thinner=1, thicker=2)
+    inks = out.flatten(1).sum(1)
+    assert (inks < ink).any() and (inks > ink).any() and (inks == ink).any()
+    assert len(set(inks.tolist())) == 4, "one of four widths per image: -1, 0, +1, +2 steps"
+    assert torch.equal(stroke_width(images, thinner=0, thicker=0), images)
