@@ -26,6 +26,7 @@ from ..data.batches import BatchIterator
 from ..data.dataset import DigitDataset
 from ..data.normalization import Normalization, compute_normalization
 from ..errors import CourseError
+from ..formatting import value
 from ..models import build_model
 from ..progress import progress_bar
 from ..runtime import pick_device, seed_everything
@@ -167,8 +168,8 @@ def train(
                     "val_accuracy": val.accuracy if val else float("nan"),
                     "lr": lr, "seconds": seconds,
                 })  # fmt: skip
-                epochs.set_postfix({selected_by: f"{history[selected_by].iloc[-1]:.4f}"},
-                                   refresh=False)  # fmt: skip
+                latest = history[selected_by].iloc[-1]
+                epochs.set_postfix({selected_by: value(selected_by, latest)}, refresh=False)
                 for callback in callbacks:
                     callback(EpochEnd(history, classifier))
         except (KeyboardInterrupt, Stopped):
