@@ -119,12 +119,19 @@ def stroke_width(images: torch.Tensor, thinner: int = 1, thicker: int = 2) -> to
     return out
 
 
-def pen_and_hand(images: torch.Tensor) -> torch.Tensor:
+def pen_and_hand(images: torch.Tensor, share: float = 0.5) -> torch.Tensor:
     """Any pen, any hand: stroke width, then a random affine motion and an elastic distortion,
-    both in one resampling (one interpolation blurs less than two, and costs half)."""
-    images = stroke_width(images)
-    grid = _affine_grid(images, degrees=12, translate=0.1, scale=(0.9, 1.1), shear=15)
-    return _sample(images, grid + _elastic_field(images, alpha=20.0, sigma=4.0))
+    both in one resampling (one interpolation blurs less than two, and costs half).
+
+    Only a random ``share`` of the images is distorted; the rest stay as MNIST wrote them, which
+    keeps a small network as accurate on MNIST itself (99.3 % rather than 98.9 % after the `pad`
+    recipe's epochs, in ``benchmarks/canvas.py``) while it learns to read any pen.
+    """
+    distorted = stroke_width(images)
+    grid = _affine_grid(distorted, degrees=12, translate=0.1, scale=(0.9, 1.1), shear=15)
+    distorted = _sample(distorted, grid + _elastic_field(distorted, alpha=20.0, sigma=4.0))
+    chosen = torch.rand(len(images), 1, 1, 1, device=images.device) < share
+    return torch.where(chosen, distorted, images)
 
 
 AUGMENTATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {

@@ -10,6 +10,7 @@ from mnist_course.augment import (
     _extreme3x3,
     _gaussian_blur,
     elastic,
+    pen_and_hand,
     random_affine,
     stroke_width,
 )
@@ -17,7 +18,9 @@ from mnist_course.augment import (
 
 def test_augmentations_are_per_image_and_keep_shape(digits):
     images = digits.train.images[:1].float().div(255).unsqueeze(1).repeat(8, 1, 1, 1)
-    for augment in (random_affine, elastic, *AUGMENTATIONS.values()):
+    for augment in (*AUGMENTATIONS.values(), lambda x: pen_and_hand(x, share=1.0)):
+        if augment is pen_and_hand:
+            continue  # distorts only a share of the batch: the next test
         out = augment(images)
         assert out.shape == images.shape and out.min() >= 0 and out.max() <= 1
         assert len({tuple(o.flatten().tolist()) for o in out}) == 8, "each image its own distortion"
@@ -53,3 +56,11 @@ def test_stroke_width_thickens_and_thins_each_image_by_its_own_steps(digits):
     assert (inks < ink).any() and (inks > ink).any() and (inks == ink).any()
     assert len(set(inks.tolist())) == 4, "one of four widths per image: -1, 0, +1, +2 steps"
     assert torch.equal(stroke_width(images, thinner=0, thicker=0), images)
+
+
+def test_pen_and_hand_distorts_only_its_share_of_the_batch(digits):
+    images = digits.train.images[:1].float().div(255).unsqueeze(1).repeat(200, 1, 1, 1)
+    changed = (pen_and_hand(images) != images).flatten(1).any(1)
+    assert 60 < changed.sum() < 140, "about half of 200 images distorted"
+    assert torch.equal(pen_and_hand(images, share=0.0), images)
+    assert (pen_and_hand(images, share=1.0) != images).flatten(1).any(1).all()

@@ -25,6 +25,15 @@ def test_committed_without_outputs(path):
             assert not cell.outputs and cell.execution_count is None, f"{path.name} has outputs"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_each_lesson_opens_with_what_it_teaches(path):
+    opening = "".join(nbformat.read(path, as_version=4).cells[0].source)
+    assert opening.startswith(f"# {path.stem[:2]} · "), "the title, with the lesson's number"
+    learn = opening.split("**You will learn**\n", 1)
+    assert len(learn) == 2, f"{path.name}: no 'You will learn' list"
+    assert len(re.findall(r"^- \S", learn[1], re.M)) >= 2, f"{path.name}: fewer than two points"
+
+
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 FROZEN = re.compile(r"^(VBox|HBox|Box|IntProgress|FloatProgress|HTML|Canvas)\(|\b0%\|", re.M)
 """What a live widget or a tqdm widget bar leaves in a notebook saved without a front end."""
