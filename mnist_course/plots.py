@@ -195,7 +195,7 @@ def plot_study(study_runs: pd.DataFrame, parameter: str, log_x: bool | None = No
 
 def plot_study_curves(histories: pd.DataFrame, parameter: str, metric: str = "val_loss") -> Figure:
     """One curve per setting of ``parameter`` (first seed): how ``metric`` evolves per epoch."""
-    figure, axes = plt.subplots(figsize=(6, 3.5))
+    figure, axes = plt.subplots(figsize=(7.5, 3.5))
     first_seed = histories[histories["seed"] == histories["seed"].min()]
     for setting, runs in first_seed.groupby(parameter):
         label = value(parameter, setting)
@@ -213,7 +213,9 @@ def plot_study_curves(histories: pd.DataFrame, parameter: str, metric: str = "va
     elif "accuracy" in metric:
         _percent_axis(axes)
     axes.grid(alpha=0.3)
-    axes.legend(title=name(parameter), fontsize=8, title_fontsize=8)
+    # beside the axes, not over the curves (one entry per setting: often eight or more)
+    axes.legend(title=name(parameter), fontsize=8, title_fontsize=8, loc="upper left",
+                bbox_to_anchor=(1.02, 1), borderaxespad=0)  # fmt: skip
     figure.tight_layout()
     return figure
 

@@ -58,7 +58,9 @@ class Study:
             runs=("seed", "count"),
             diverged=("status", lambda s: int((s == "diverged").sum())),
         )
-        return table.fillna({"val_accuracy_sd": 0.0})
+        # one finished run has no spread (0); a setting whose runs all diverged has none at all
+        spread = table["val_accuracy_sd"].fillna(0.0)
+        return table.assign(val_accuracy_sd=spread.where(table["val_accuracy_mean"].notna()))
 
     def best(self) -> pd.Series:
         """The setting with the highest mean validation accuracy (diverged runs never win).
