@@ -32,6 +32,8 @@ def test_each_lesson_opens_with_what_it_teaches(path):
     learn = opening.split("**You will learn**\n", 1)
     assert len(learn) == 2, f"{path.name}: no 'You will learn' list"
     assert len(re.findall(r"^- \S", learn[1], re.M)) >= 2, f"{path.name}: fewer than two points"
+    time = re.search(r"^\*\*Time\*\* \(.*measured\): (.+) on 2 CPU cores; (.+) GPU", opening, re.M)
+    assert time and "minute" in time[1], f"{path.name}: no measured time on a CPU and a GPU"
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
