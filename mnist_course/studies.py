@@ -51,16 +51,14 @@ class Study:
             val_accuracy=self.runs["val_accuracy"].where(self.runs["status"] != "diverged")
         )
         grouped = finished.groupby(self.parameters, dropna=False)
-        table = grouped.agg(
+        # the standard deviation needs two finished runs: with fewer it is NaN (shown as '–')
+        return grouped.agg(
             val_accuracy_mean=("val_accuracy", "mean"),
             val_accuracy_sd=("val_accuracy", "std"),
             seconds_mean=("train_seconds", "mean"),
             runs=("seed", "count"),
             diverged=("status", lambda s: int((s == "diverged").sum())),
         )
-        # one finished run has no spread (0); a setting whose runs all diverged has none at all
-        spread = table["val_accuracy_sd"].fillna(0.0)
-        return table.assign(val_accuracy_sd=spread.where(table["val_accuracy_mean"].notna()))
 
     def best(self) -> pd.Series:
         """The setting with the highest mean validation accuracy (diverged runs never win).
