@@ -64,3 +64,31 @@ def test_pen_and_hand_distorts_only_its_share_of_the_batch(digits):
     assert 60 < changed.sum() < 140, "about half of 200 images distorted"
     assert torch.equal(pen_and_hand(images, share=0.0), images)
     assert (pen_and_hand(images, share=1.0) != images).flatten(1).any(1).all()
+
+
+def _box_sides(images: torch.Tensor) -> torch.Tensor:
+    """The longer side of each image's ink bounding box, in pixels."""
+    ink = images[:, 0] > 0.3
+    rows, columns = ink.any(2).float(), ink.any(1).float()
+    index = torch.arange(images.shape[-1], dtype=torch.float32)
+
+    def extent(present: torch.Tensor) -> torch.Tensor:
+        last = (present * index).amax(1)
+        first = torch.where(present > 0, index, torch.tensor(99.0)).amin(1)
+        return last - first + 1
+
+    return torch.maximum(extent(rows), extent(columns))
+
+
+def test_a_thicker_pen_keeps_the_digit_its_size_as_the_pad_would(digits):
+    """The pad fits every drawing into a 20-pixel box, so pen_and_hand shrinks a thickened
+    digit back to its size: the ink grows, the box does not (stroke_width alone grows both)."""
+    images = digits.train.images[:1].float().div(255).unsqueeze(1).repeat(32, 1, 1, 1)
+    side, ink = _box_sides(images[:1]).item(), images[0].sum()
+    still = {"degrees": 0.0, "translate": 0.0, "scale": (1.0, 1.0), "shear": 0.0, "alpha": 0.0}
+    torch.manual_seed(0)
+    thick = pen_and_hand(images, share=1.0, thinner=0, thicker=3, **still)
+    grown = stroke_width(images, thinner=0, thicker=3)
+    assert (thick.flatten(1).sum(1) > ink).sum() > 16, "most images drawn with a thicker pen"
+    assert (_box_sides(thick) - side).abs().max() <= 1, "the box keeps its size"
+    assert (_box_sides(grown) - side).max() >= 5, "stroke_width alone makes the digit bigger"
