@@ -5,9 +5,17 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageOps
 
 from mnist_course.strokes import Stroke, rasterize
+
+
+def ink_box(image: np.ndarray) -> tuple[int, int]:
+    """Height and width of the bounding box of an image's nonzero (or True) pixels."""
+    rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
 
 # Strokes of a few digits on a unit square (x right, y down), roughly as a person draws them.
 TEMPLATES: dict[str, list[list[tuple[float, float]]]] = {

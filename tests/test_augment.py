@@ -14,6 +14,7 @@ from mnist_course.augment import (
     random_affine,
     stroke_width,
 )
+from tests.drawing import ink_box
 
 
 def test_augmentations_are_per_image_and_keep_shape(digits):
@@ -68,16 +69,7 @@ def test_pen_and_hand_distorts_only_its_share_of_the_batch(digits):
 
 def _box_sides(images: torch.Tensor) -> torch.Tensor:
     """The longer side of each image's ink bounding box, in pixels."""
-    ink = images[:, 0] > 0.3
-    rows, columns = ink.any(2).float(), ink.any(1).float()
-    index = torch.arange(images.shape[-1], dtype=torch.float32)
-
-    def extent(present: torch.Tensor) -> torch.Tensor:
-        last = (present * index).amax(1)
-        first = torch.where(present > 0, index, torch.tensor(99.0)).amin(1)
-        return last - first + 1
-
-    return torch.maximum(extent(rows), extent(columns))
+    return torch.tensor([max(ink_box(image[0].numpy() > 0.3)) for image in images])
 
 
 def test_a_thicker_pen_keeps_the_digit_its_size_as_the_pad_would(digits):

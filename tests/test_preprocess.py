@@ -8,12 +8,7 @@ from PIL import Image
 from mnist_course import BlankImageError, to_mnist_style
 from mnist_course.errors import DataError
 from mnist_course.predict import load_image
-from tests.drawing import draw_digit
-
-
-def _ink_box(image: np.ndarray) -> tuple[int, int]:
-    rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
-    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+from tests.drawing import draw_digit, ink_box
 
 
 def _centre_of_mass(image: np.ndarray) -> tuple[float, float]:
@@ -26,13 +21,13 @@ def _centre_of_mass(image: np.ndarray) -> tuple[float, float]:
 def test_mnist_recipe_box_and_centre_of_mass(digit):
     out = to_mnist_style(draw_digit(digit))
     assert out.shape == (28, 28) and out.dtype == np.uint8 and out.max() == 255
-    assert max(_ink_box(out)) == 20, "the longer side is scaled to 20 pixels"
+    assert max(ink_box(out)) == 20, "the longer side is scaled to 20 pixels"
     row, col = _centre_of_mass(out)
     assert abs(row - 13.5) <= 0.5 and abs(col - 13.5) <= 0.5
 
 
 def test_aspect_ratio_is_kept():
-    height, width = _ink_box(to_mnist_style(draw_digit("1")))
+    height, width = ink_box(to_mnist_style(draw_digit("1")))
     assert height == 20 and width < 10, "a thin 1 stays thin"
 
 
