@@ -38,6 +38,8 @@ EXPECTED_PARAMETERS = {
     + dense(64 * 3 * 3, 256) + dense(256, 10),
     "fast": conv(1, 16, 5, False) + conv(16, 32, 5, False) + BATCH_NORM * (16 + 32)
     + dense(32 * 4 * 4, 10),
+    "padnet": conv(1, 16, 5, False) + conv(16, 32, 5, False) + BATCH_NORM * (16 + 32)
+    + dense(32 * 4 * 4, 256) + dense(256, 10),
 }  # fmt: skip
 
 

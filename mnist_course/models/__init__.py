@@ -22,7 +22,7 @@ from torch import nn
 
 from ..errors import CourseError
 from .cnn import bncnn, cnn3, cnn3conv, cnn5, net2, net3
-from .fast import fast
+from .fast import fast, padnet
 from .mlp import mlp, mlp_ln, mlp_ln_softmax, net1
 
 
@@ -51,6 +51,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         Architecture("net2", net2),
         Architecture("net3", net3),
         Architecture("fast", fast),
+        Architecture("padnet", padnet),
     )
 }
 

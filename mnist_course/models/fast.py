@@ -5,6 +5,10 @@ million multiply-adds, and BatchNorm lets the one-cycle schedule use a high lear
 first step: two passes over MNIST reach about 99.2 %. Pooling *before* BatchNorm and ReLU gives
 the same function class (max-pool commutes with ReLU) on a quarter of the pixels, which on a CPU
 saves about 15 % of the time; training in channels_last saves another 25 %.
+
+``padnet`` is the same network with a hidden layer of 256 units before the answer. It costs
+little (the convolutions do most of the work) and gives the capacity to read every pen width a
+person may draw with, which the ``pad`` recipe teaches it.
 """
 
 from __future__ import annotations
@@ -14,7 +18,23 @@ from torch import nn
 
 def fast(num_classes: int = 10) -> nn.Sequential:
     """Two 5x5 conv + BatchNorm blocks (16, 32 channels) and one linear layer; ~18k parameters."""
+    return nn.Sequential(*_features(), nn.Linear(32 * 4 * 4, num_classes), nn.LogSoftmax(dim=1))
+
+
+def padnet(num_classes: int = 10) -> nn.Sequential:
+    """fast's two conv blocks, then a hidden layer of 256 units; ~147k parameters."""
     return nn.Sequential(
+        *_features(),
+        nn.Linear(32 * 4 * 4, 256),
+        nn.ReLU(),
+        nn.Linear(256, num_classes),
+        nn.LogSoftmax(dim=1),
+    )
+
+
+def _features() -> list[nn.Module]:
+    """The two conv blocks, flattened: 512 features per image."""
+    return [
         nn.Conv2d(1, 16, 5, bias=False),  # 16 x 24 x 24
         nn.MaxPool2d(2),  # 16 x 12 x 12
         nn.BatchNorm2d(16),
@@ -24,6 +44,4 @@ def fast(num_classes: int = 10) -> nn.Sequential:
         nn.BatchNorm2d(32),
         nn.ReLU(),
         nn.Flatten(),
-        nn.Linear(32 * 4 * 4, num_classes),
-        nn.LogSoftmax(dim=1),
-    )
+    ]
