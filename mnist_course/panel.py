@@ -26,7 +26,7 @@ from .training import RECIPES, evaluate, get_recipe, train
 from .training.loop import EpochEnd
 from .training.run import TrainResult
 
-PANEL_RECIPES = ("fast", "mlp-sgd", "cnn3-sgd", "cnn5-adam", "best")
+PANEL_RECIPES = ("fast", "pad", "mlp-sgd", "cnn3-sgd", "cnn5-adam", "best")
 
 
 class TrainingPanel(LiveWidget):
