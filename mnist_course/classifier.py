@@ -7,9 +7,11 @@ log-probabilities. So whatever holds a classifier (``train``'s result, a checkpo
 Keras model carries its normalisation layer.
 
 >>> from mnist_course.models import build_model
->>> model = Classifier(build_model("mlp"), Normalization(0.1307, 0.3081), classes="0123456789")
+>>> model = Classifier(build_model("mlp"), Normalization(0.1307, 0.3081), "0123456789", "mlp")
 >>> model(torch.zeros(2, 28, 28, dtype=torch.uint8)).shape
 torch.Size([2, 10])
+>>> model.name                # no recipe in its card (train() records one): its architecture
+'mlp'
 """
 
 from __future__ import annotations
@@ -49,6 +51,11 @@ class Classifier(nn.Module):
     @property
     def num_classes(self) -> int:
         return len(self.classes)
+
+    @property
+    def name(self) -> str:
+        """What to call it: the recipe it was trained with, else its architecture."""
+        return self.card.get("recipe", self.arch)
 
     @property
     def device(self) -> torch.device:

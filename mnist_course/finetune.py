@@ -91,8 +91,7 @@ class FinetuneReport:
 
 def finetune_recipe(model: Classifier, epochs: int = 4, seed: int = 0) -> Recipe:
     """Gentle further training: a small constant rate, so the model adapts without forgetting."""
-    name = f"{model.card.get('recipe', model.arch)}+own"
-    return Recipe(name, model.arch, "sgd", lr=0.005, momentum=0.9, nesterov=True,
+    return Recipe(f"{model.name}+own", model.arch, "sgd", lr=0.005, momentum=0.9, nesterov=True,
                   batch_size=64, epochs=epochs, seed=seed)  # fmt: skip
 
 

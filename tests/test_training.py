@@ -52,6 +52,7 @@ def test_checkpoint_round_trip(trained, digits):
     loaded = load_checkpoint(path)
     model = loaded.model
     assert (model.arch, model.classes, loaded.recipe) == ("fast", digits.classes, SMALL)
+    assert (model.name, result.model.name) == (SMALL.name, SMALL.name), "named by its recipe"
     assert model.normalization == result.model.normalization
     assert loaded.epoch == result.best_epoch and len(loaded.history) == result.best_epoch
     assert loaded.metrics["val_accuracy"] == pytest.approx(result.best_score)
