@@ -171,7 +171,7 @@ RECIPES: dict[str, Recipe] = {
                batch_size=128, epochs=30, scheduler="onecycle",
                scheduler_args={"pct_start": 0.2}, channels_last=True, augment="affine",
                notes="course: BatchNorm CNN + augmentation + one-cycle, for the best accuracy"),
-        Recipe("pad", "padnet", "sgd", lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4,
+        Recipe("pad", "padnet", "sgd", lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4,
                batch_size=128, epochs=5, drop_last=True, scheduler="onecycle",
                scheduler_args={"pct_start": 0.25}, channels_last=True, augment="pen+hand",
                notes="course: the drawing pad's model: any pen width, slant and shape (half of "
