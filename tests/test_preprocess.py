@@ -1,14 +1,21 @@
+import io
+import re
 import struct
 import zlib
 
 import numpy as np
 import pytest
 from PIL import Image
+from sklearn.datasets import load_digits
 
 from mnist_course import BlankImageError, to_mnist_style
 from mnist_course.errors import DataError
 from mnist_course.predict import load_image
-from tests.drawing import draw_digit, ink_box
+from mnist_course.preprocess import MIN_INK, ImageShapeError, image_from_bytes
+from mnist_course.strokes import Stroke, rasterize
+from mnist_course.training import get_recipe, train
+from tests.cli import run_cli
+from tests.drawing import digit_strokes, draw_digit, ink_box
 
 
 def _centre_of_mass(image: np.ndarray) -> tuple[float, float]:
@@ -186,3 +193,136 @@ def test_huge_pictures_are_refused_before_decoding(tmp_path, width, height, mess
 def test_an_image_path_that_is_a_folder(tmp_path):
     with pytest.raises(DataError, match="is a folder, not an image file"):
         load_image(tmp_path)
+
+
+# Transparency: the pad's drawings (the ink opaque) and cut-out photos (a card opaque).
+
+
+def _cut_out_card(ink: int, paper: int, hidden: tuple[int, int, int]) -> Image.Image:
+    """A 7 on a card of ``paper`` grey, cut out: a transparent margin (its hidden colour
+    ``hidden``) around the opaque card, as a photo editor saves a cut-out."""
+    card = draw_digit("7", ink=ink, paper=paper, canvas=200).convert("RGBA")
+    picture = Image.new("RGBA", (300, 300), (*hidden, 0))
+    picture.paste(card, (60, 40))
+    return picture
+
+
+@pytest.mark.parametrize("hidden", [(0, 0, 0), (255, 255, 255)], ids=["black", "white"])
+@pytest.mark.parametrize(("ink", "paper"), [(0, 255), (20, 200), (250, 30)],
+                         ids=["white-card", "grey-card", "chalk-board"])  # fmt: skip
+def test_a_cut_out_card_is_read_by_its_ink_not_its_outline(tmp_path, hidden, ink, paper):
+    reference = to_mnist_style(draw_digit("7"))
+    picture = _cut_out_card(ink, paper, hidden)
+    assert _difference_up_to_one_pixel(to_mnist_style(picture), reference) < SAME_SHAPE
+    as_array = np.asarray(picture)  # RGBA uint8, as an array
+    assert _difference_up_to_one_pixel(to_mnist_style(as_array), reference) < SAME_SHAPE
+    picture.save(tmp_path / "cut-out.png")
+    loaded = to_mnist_style(load_image(tmp_path / "cut-out.png"))
+    assert _difference_up_to_one_pixel(loaded, reference) < SAME_SHAPE
+
+
+def test_the_card_would_be_a_blob_if_opacity_were_ink():
+    """What the fix is for: the card's outline is a filled square, far from any 7."""
+    outline = to_mnist_style(np.asarray(_cut_out_card(0, 255, (0, 0, 0)))[..., 3])
+    reference = to_mnist_style(draw_digit("7"))
+    assert _difference_up_to_one_pixel(outline, reference) > 3 * SAME_SHAPE
+
+
+@pytest.mark.parametrize("colour", [(20, 20, 20), (255, 255, 255), (30, 60, 200)])
+@pytest.mark.parametrize("digit", ["1", "7", "0"])
+def test_ink_on_a_transparent_canvas_is_read_from_its_opacity(digit, colour):
+    """The pad's kind of picture: the ink opaque (any colour), everything else transparent."""
+    mask = draw_digit(digit)
+    picture = Image.new("RGBA", mask.size, (*colour, 255))
+    picture.putalpha(mask)
+    expected = to_mnist_style(mask)
+    assert (to_mnist_style(picture) == expected).all()
+    assert (to_mnist_style(np.asarray(picture)) == expected).all()
+
+
+# Too little ink, and pictures that cannot hold a digit.
+
+
+@pytest.mark.parametrize(
+    ("size", "speck", "paper"),
+    [(100, 1, 255), (28, 1, 255), (1000, 1, 255), (600, 3, 255), (100, 1, 0), (64, 2, 180)],
+)
+def test_a_speck_is_blank_not_a_digit(size, speck, paper):
+    """One dark pixel on white read as a digit (39 %): too little ink is no digit at all."""
+    pixels = np.full((size, size), paper, dtype=np.uint8)
+    pixels[size // 2 : size // 2 + speck, size // 3 : size // 3 + speck] = 0 if paper else 255
+    with pytest.raises(BlankImageError, match="as good as blank: its ink spans") as info:
+        to_mnist_style(pixels)
+    assert f"{speck}x{speck} pixels" in str(info.value) and "at least 6 dark pixels" in str(
+        info.value
+    )
+
+
+@pytest.mark.parametrize("digit", ["1", "7", "0", "L", "1-flag", "7-bar"])
+@pytest.mark.parametrize("brush", [4, 18, 40])
+@pytest.mark.parametrize("size", [0.05, 0.1, 0.9])
+def test_the_pads_drawings_have_ink_enough_thin_small_or_bold(digit, brush, size):
+    """The pad's thinnest brush (4) and smallest drawing (14 of 280 pixels) still read."""
+    strokes = digit_strokes(digit, box=(0.1, 0.1, 0.1 + size, 0.1 + size))
+    picture = rasterize([Stroke(brush, stroke.points) for stroke in strokes], 280)
+    out = to_mnist_style(picture)
+    assert max(ink_box(out)) == 20
+
+
+def test_every_scikit_learn_digit_has_ink_enough():
+    """The 1,797 8x8 digits of scikit-learn (the offline source) all pass, faint 1s included."""
+    images = load_digits().images
+    assert all(max(ink_box(to_mnist_style(image))) == 20 for image in images)
+    faintest = min(images, key=lambda image: (image / image.max()).sum())
+    assert (faintest / faintest.max()).sum() > 2 * MIN_INK, "the bar is well below real digits"
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "message"),
+    [
+        (20000, 20, "20000x20 pixels is a strip, 1000 times longer one way than the other"),
+        (20, 20000, "20x20000 pixels is a strip, 1000 times longer"),
+        (300, 10, "300x10 pixels is a strip, 30 times longer"),
+        (5, 5, "5x5 pixels is too small to hold a digit: expected at least 8 pixels"),
+    ],
+)
+def test_strips_and_tiny_pictures_are_refused(tmp_path, width, height, message):
+    pixels = np.full((height, width), 255, dtype=np.uint8)
+    pixels[: max(1, height // 2), : max(1, width // 2)] = 0  # ink enough, were it a digit
+    for picture in (pixels, Image.fromarray(pixels)):
+        with pytest.raises(ImageShapeError, match=message):
+            to_mnist_style(picture)
+    Image.fromarray(pixels).save(tmp_path / "strip.png")
+    with pytest.raises(ImageShapeError, match=f"^{re.escape(str(tmp_path))}.strip.png: {message}"):
+        load_image(tmp_path / "strip.png")
+
+
+def test_a_tight_crop_of_a_one_is_not_a_strip():
+    one = np.asarray(draw_digit("1", ink=0, paper=255))
+    rows, cols = np.flatnonzero((one < 128).any(axis=1)), np.flatnonzero((one < 128).any(axis=0))
+    tight = one[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    assert tight.shape[0] > 4 * tight.shape[1], "a tall, narrow picture"
+    assert max(ink_box(to_mnist_style(tight))) == 20
+
+
+def test_an_upload_that_is_not_a_picture_names_the_file():
+    with pytest.raises(DataError, match=r"^notes\.txt: not an image Pillow can read"):
+        image_from_bytes(b"dear diary", "notes.txt")
+    buffer = io.BytesIO()
+    draw_digit("7").save(buffer, format="PNG")
+    assert image_from_bytes(buffer.getvalue(), "seven.png").size == (280, 280)
+
+
+def test_predict_refuses_a_speck_and_a_strip_with_one_error_line(digits, tmp_path):
+    checkpoint = tmp_path / "tiny.pt"
+    train(get_recipe("fast").replace(epochs=1), digits.train.head(200), checkpoint=checkpoint,
+          progress=False)  # fmt: skip
+    speck = np.full((100, 100), 255, dtype=np.uint8)
+    speck[50, 50] = 0
+    Image.fromarray(speck).save(tmp_path / "speck.png")
+    Image.new("L", (20000, 20), 255).save(tmp_path / "strip.png")
+    for name, fragment in [("speck.png", "as good as blank"), ("strip.png", "is a strip")]:
+        result = run_cli("predict", "--checkpoint", str(checkpoint), str(tmp_path / name))
+        assert result.returncode == 2 and result.stdout == ""
+        assert result.stderr.startswith(f"error: {tmp_path / name}: "), result.stderr
+        assert fragment in result.stderr and len(result.stderr.strip().splitlines()) == 1
