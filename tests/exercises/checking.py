@@ -1,0 +1,88 @@
+"""What every lesson's exercise tests share: the reference passes, wrong and malformed answers fail
+with a message and never raise.
+
+A lesson's test file lists its wrong answers, each with a phrase its feedback must contain, and
+builds the lesson variables its exercises need (its ``context`` fixture).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from mnist_course.exercises import EXERCISES, check
+from mnist_course.studies import Study
+
+Wrong = dict[str, list[tuple[Any, str]]]
+"""Per exercise id: wrong answers, each with a phrase its feedback must contain."""
+
+MALFORMED = [
+    None,
+    "not an answer",
+    float("nan"),
+    [[1, 2], [3]],
+    object(),
+    lambda *args, **kwargs: 1 / 0,
+]
+
+
+def lesson_ids(number: str) -> list[str]:
+    """The ids of lesson ``number``'s exercises, in order: what its test file runs."""
+    ids = [exercise_id for exercise_id, found in EXERCISES.items() if found.notebook == number]
+    assert ids, f"lesson {number} has no exercises"
+    return ids
+
+
+def fake_study(parameters: list[str], rows: list[dict[str, Any]]) -> Study:
+    """A study as the studies module returns it, without training anything."""
+    runs = pd.DataFrame(
+        [
+            {"run": i, "seed": 0, "status": "completed", "train_seconds": 1.0} | row
+            for i, row in enumerate(rows)
+        ]
+    )
+    return Study(parameters, runs, pd.DataFrame())
+
+
+class From:
+    """A wrong answer made when the test runs, from the lesson's context."""
+
+    def __init__(self, make: Callable[[dict[str, Any]], Any]) -> None:
+        self.make = make
+
+
+def make(answer: Any, context: dict[str, Any]) -> Any:
+    return answer.make(context) if isinstance(answer, From) else answer
+
+
+def needed(exercise_id: str, context: dict[str, Any]) -> dict[str, Any]:
+    return {name: context[name] for name in EXERCISES[exercise_id].needs}
+
+
+def assert_reference_passes(exercise_id: str, context: dict[str, Any], capsys: Any) -> None:
+    exercise = EXERCISES[exercise_id]
+    answer = exercise.reference(**needed(exercise_id, context))
+    assert check(exercise_id, answer, **needed(exercise_id, context))
+    assert f"{exercise_id} right:" in capsys.readouterr().out
+
+
+def assert_wrong_answers_fail(
+    exercise_id: str, wrong: Wrong, context: dict[str, Any], capsys: Any
+) -> None:
+    assert exercise_id in wrong, f"{exercise_id} has no wrong answer in this test"
+    for answer_or_maker, phrase in wrong[exercise_id]:
+        answer = make(answer_or_maker, context)
+        assert not check(exercise_id, answer, **needed(exercise_id, context))
+        printed = capsys.readouterr().out
+        assert f"{exercise_id} not yet:" in printed and phrase in printed, (answer, printed)
+
+
+def assert_malformed_answers_fail(exercise_id: str, context: dict[str, Any], capsys: Any) -> None:
+    for answer in MALFORMED:
+        assert not check(exercise_id, answer, **needed(exercise_id, context))
+        printed = capsys.readouterr().out
+        assert printed.startswith(exercise_id), printed
+    check(exercise_id, None)
+    assert "not answered yet" in capsys.readouterr().out

@@ -1,0 +1,98 @@
+"""Lesson 02's exercises: R2's MLP, and an evaluation loop (eval mode, no gradients, the device)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+import mnist_course.exercises.lesson02 as lesson02
+from mnist_course.exercises import check
+from mnist_course.models import build_model
+from tests.exercises.checking import (
+    From,
+    Wrong,
+    assert_malformed_answers_fail,
+    assert_reference_passes,
+    assert_wrong_answers_fail,
+    lesson_ids,
+)
+
+
+def eval_without_eval_mode(model: nn.Module, loader: Any) -> float:
+    right = seen = 0
+    with torch.no_grad():
+        for images, labels in loader:
+            right += (model(images).argmax(dim=1) == labels).sum().item()
+            seen += len(labels)
+    return right / seen
+
+
+def eval_with_gradients(model: nn.Module, loader: Any) -> float:
+    model.eval()
+    right = sum((model(x).argmax(dim=1) == y).sum().item() for x, y in loader)
+    return right / len(loader.dataset)
+
+
+def mean_of_batch_accuracies(model: nn.Module, loader: Any) -> float:
+    model.eval()
+    with torch.no_grad():
+        shares = [(model(x).argmax(dim=1) == y).float().mean().item() for x, y in loader]
+    return sum(shares) / len(shares)
+
+
+IDS = lesson_ids("02")
+NO_RELU = From(lambda c: nn.Sequential(*[m for m in build_model("mlp") if type(m) is not nn.ReLU]))
+WRONG: Wrong = {
+    "02.1": [
+        (From(lambda c: build_model("net1")), "expected the layers"),
+        (From(lambda c: build_model("mlp")[:-1]), "log-probabilities"),
+        (NO_RELU, "forward pass"),
+    ],
+    "02.2": [
+        (eval_without_eval_mode, "training mode"),
+        (eval_with_gradients, "no_grad"),
+        (mean_of_batch_accuracies, "divide by the number of images"),
+        (lambda model, loader: 0.5, "never called the model"),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def context() -> dict[str, Any]:
+    """Lesson 02's exercises need none of its variables."""
+    return {}
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_the_reference_solution_passes(exercise_id, context, capsys):
+    assert_reference_passes(exercise_id, context, capsys)
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_wrong_answers_fail_and_say_why(exercise_id, context, capsys):
+    assert_wrong_answers_fail(exercise_id, WRONG, context, capsys)
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_malformed_answers_fail_without_raising(exercise_id, context, capsys):
+    assert_malformed_answers_fail(exercise_id, context, capsys)
+
+
+def test_the_evaluation_loop_must_move_each_batch_to_the_models_device(monkeypatch, capsys):
+    """On a GPU the check runs the model there; 'meta' stands in for one on this CPU machine."""
+
+    def no_move(model, loader):
+        model.eval()
+        with torch.no_grad():
+            right = sum((model(x).argmax(dim=1) == y).sum().item() for x, y in loader)
+        return right / len(loader.dataset)
+
+    assert check("02.2", no_move)  # on the CPU the batches are already where the model is
+    capsys.readouterr()
+    monkeypatch.setattr(lesson02, "_check_device", lambda: torch.device("meta"))
+    assert not check("02.2", no_move)
+    printed = capsys.readouterr().out
+    assert "02.2 not yet:" in printed and "move each batch to the model's device" in printed

@@ -1,0 +1,69 @@
+"""Lesson 03's exercises: R4's Net2 as an nn.Module, and a convolution's parameter count."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+from mnist_course.models import build_model
+from tests.exercises.checking import (
+    From,
+    Wrong,
+    assert_malformed_answers_fail,
+    assert_reference_passes,
+    assert_wrong_answers_fail,
+    lesson_ids,
+)
+
+
+def net2_without_dropout2d() -> nn.Module:
+    model = build_model("net2")
+    model[4] = nn.Identity()
+    return model
+
+
+class Net2Unused(nn.Module):
+    """Net2's layers with a Dropout2d the forward pass never calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layers = net2_without_dropout2d()
+        self.drop = nn.Dropout2d()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+IDS = lesson_ids("03")
+WRONG: Wrong = {
+    "03.1": [
+        (From(lambda c: net2_without_dropout2d()), "no nn.Dropout2d"),
+        (Net2Unused, "never calls it"),
+        (From(lambda c: build_model("net3")), "expected the layers"),
+    ],
+    "03.2": [(18_432, "biases"), (576, "is not it")],
+}
+
+
+@pytest.fixture(scope="module")
+def context() -> dict[str, Any]:
+    """Lesson 03's exercises need none of its variables."""
+    return {}
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_the_reference_solution_passes(exercise_id, context, capsys):
+    assert_reference_passes(exercise_id, context, capsys)
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_wrong_answers_fail_and_say_why(exercise_id, context, capsys):
+    assert_wrong_answers_fail(exercise_id, WRONG, context, capsys)
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_malformed_answers_fail_without_raising(exercise_id, context, capsys):
+    assert_malformed_answers_fail(exercise_id, context, capsys)

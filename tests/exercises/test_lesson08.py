@@ -1,0 +1,56 @@
+"""Lesson 08's exercises: batch normalisation by hand, and the best augmentation of a table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.exercises.checking import (
+    Wrong,
+    assert_malformed_answers_fail,
+    assert_reference_passes,
+    assert_wrong_answers_fail,
+    lesson_ids,
+)
+
+IDS = lesson_ids("08")
+WRONG: Wrong = {
+    "08.1": [
+        (lambda x: (x - x.mean()) / x.std(unbiased=False), "all channels together"),
+        (
+            lambda x: (x - x.mean((0, 2, 3), True)) / x.std((0, 2, 3), keepdim=True),
+            "biased variance",
+        ),
+        (lambda x: (x - x.mean((1, 2, 3), True)) / x.std((1, 2, 3), False, True), "each image"),
+        (lambda x: x[0], "shape of x"),
+    ],
+    "08.2": [("affine", "normal test set"), ("none", "another"), ("elastic", "one of")],
+}
+
+
+@pytest.fixture(scope="module")
+def context() -> dict[str, Any]:
+    """Lesson 08's augmentation table: affine+elastic best on the distorted test set."""
+    return {
+        "rows": [
+            {"augmentation": "none", "test": 0.990, "distorted test": 0.80},
+            {"augmentation": "affine", "test": 0.992, "distorted test": 0.95},
+            {"augmentation": "affine+elastic", "test": 0.989, "distorted test": 0.96},
+        ],
+    }
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_the_reference_solution_passes(exercise_id, context, capsys):
+    assert_reference_passes(exercise_id, context, capsys)
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_wrong_answers_fail_and_say_why(exercise_id, context, capsys):
+    assert_wrong_answers_fail(exercise_id, WRONG, context, capsys)
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_malformed_answers_fail_without_raising(exercise_id, context, capsys):
+    assert_malformed_answers_fail(exercise_id, context, capsys)
