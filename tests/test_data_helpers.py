@@ -58,6 +58,15 @@ def test_stratified_and_balanced_samples(digits):
         balanced_sample(digits.train, per_class=200)
 
 
+def test_a_stratified_sample_of_none_is_empty(digits):
+    """0 means none (fine-tuning without MNIST in the mix), not an error inside the split."""
+    none = stratified_sample(digits.train, 0)
+    assert len(none) == 0 and none.images.shape == (0, 28, 28) and none.class_counts() == [0] * 10
+    assert none.classes == digits.train.classes
+    with pytest.raises(DataError, match="a sample of -1 examples; expected 0 or more"):
+        stratified_sample(digits.train, -1)
+
+
 def test_dataset_validates_on_construction():
     images = torch.zeros((3, 28, 28), dtype=torch.uint8)
     with pytest.raises(DataError, match="3 images but 2 labels"):

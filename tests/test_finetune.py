@@ -4,6 +4,12 @@ from pathlib import Path
 
 import pytest
 
+from mnist_course import finetune as finetune_module
+from mnist_course.data import DIGIT_CLASSES, load_sklearn_digits
+from mnist_course.errors import CourseError, DataError
+from mnist_course.finetune import MNIST_VALIDATION, check_ready, load_own_digits
+from mnist_course.finetune import finetune as finetune_own
+from mnist_course.training import load_checkpoint
 from tests import drawing
 from tests.cli import last_json, run_cli
 
@@ -77,3 +83,85 @@ def test_bad_folders_are_refused(base, tmp_path):
 
     refused(finetune(base, write_own_digits(tmp_path / "ok"), base), "is the checkpoint")
     assert not out.exists()
+
+
+# The library: what it reads, when it is ready, what it reports.
+
+
+def test_a_symlink_loop_counts_each_picture_once(tmp_path):
+    """A link back up counted 12 pictures as 492, copies of training pictures among the held-out."""
+    mine = drawing.write_own_digits(tmp_path / "mine", STYLE, 4)
+    (mine / "7" / "loop").symlink_to(mine, target_is_directory=True)
+    (mine / "1" / "again.png").symlink_to(mine / "1" / "000.png")  # the same picture twice
+    (mine / "0" / "dangling.png").symlink_to(tmp_path / "gone.png")
+    own = load_own_digits(mine, DIGIT_CLASSES)
+    assert len(own) == 12 and own.class_counts()[0] == own.class_counts()[1] == 4
+
+    (mine / "7" / "also-a-one.png").symlink_to(mine / "1" / "001.png")
+    with pytest.raises(DataError, match=r"also-a-one.png: the same file as .*001.png, under two"):
+        load_own_digits(mine, DIGIT_CLASSES)
+    (mine / "7" / "also-a-one.png").unlink()
+    (mine / "3").symlink_to(mine / "1", target_is_directory=True)
+    with pytest.raises(DataError, match=r"mine/3: a symbolic link to a folder"):
+        load_own_digits(mine, DIGIT_CLASSES)
+
+
+def _five_ones_five_sevens_and(folder: Path, fours: int) -> Path:
+    drawing.write_own_digits(folder, {"1": "1", "7": "7"}, 5)
+    return drawing.write_own_digits(folder, {"4": "L"}, fours, seed=1) if fours else folder
+
+
+def test_readiness_is_decided_once_and_names_the_digit(base, tmp_path):
+    """Five 1s, five 7s and one 4 passed lesson 09's own check, then crashed in finetune."""
+    model = load_checkpoint(base).model
+    own = load_own_digits(_five_ones_five_sevens_and(tmp_path / "one-4", 1), DIGIT_CLASSES)
+    message = r"own handwriting .*one-4: too few pictures of 4 \(1\): draw at least 2 of every"
+    with pytest.raises(DataError, match=message):
+        check_ready(own)
+    with pytest.raises(DataError, match=message):
+        finetune_own(model, own, load_sklearn_digits())
+    refused(finetune(base, tmp_path / "one-4", tmp_path / "out.pt"), "too few pictures of 4 (1)")
+    assert not (tmp_path / "out.pt").exists()
+
+    ones = drawing.write_own_digits(tmp_path / "ones", {"1": "1"}, 5)
+    with pytest.raises(DataError, match=r"pictures of only one label \(1\)"):
+        check_ready(load_own_digits(ones, DIGIT_CLASSES))
+    check_ready(load_own_digits(_five_ones_five_sevens_and(tmp_path / "two-4s", 2), DIGIT_CLASSES))
+
+
+def test_zero_epochs_are_refused_and_nothing_is_written(base, tmp_path):
+    own = load_own_digits(write_own_digits(tmp_path / "mine"), DIGIT_CLASSES)
+    with pytest.raises(CourseError, match="fine-tuning needs at least 1 epoch"):
+        finetune_own(load_checkpoint(base).model, own, load_sklearn_digits(), epochs=0,
+                     checkpoint=tmp_path / "out.pt")  # fmt: skip
+    result = run_cli("finetune", "--checkpoint", str(base), "--images", str(tmp_path / "mine"),
+                     "--source", "digits", "--out", str(tmp_path / "out.pt"), "--epochs", "0",
+                     "--json")  # fmt: skip
+    refused(result, "at least 1")  # the command line's own check, or finetune's
+    assert result.stdout == "" and not list(tmp_path.glob("out*"))
+
+
+def test_the_report_says_where_the_model_was_written_and_what_it_mixed_in(base, tmp_path):
+    own = load_own_digits(write_own_digits(tmp_path / "mine"), DIGIT_CLASSES)
+    splits, out = load_sklearn_digits(), tmp_path / "tuned.pt"
+    report = finetune_own(load_checkpoint(base).model, own, splits, epochs=1, checkpoint=out)
+    assert report.checkpoint == out and out.is_file()
+    assert report.as_dict()["checkpoint"] == str(out) and "model" not in report.as_dict()
+    pool = len(splits.train) - MNIST_VALIDATION  # fewer than MNIST_MIX: all of it
+    assert report.mnist_mixed_in == pool and report.model.card["trained_on"].startswith(f"{pool} ")
+    saved = load_checkpoint(out).model.card
+    assert saved["test_accuracy"] == report.mnist_test_accuracy_after
+    assert saved["holdout_accuracy"] == report.holdout_accuracy_after
+    assert report.model.card["test_accuracy"] == report.mnist_test_accuracy_after
+
+    unsaved = finetune_own(load_checkpoint(base).model, own, splits, epochs=1, mnist_mix=0)
+    assert unsaved.checkpoint is None and unsaved.as_dict()["checkpoint"] is None
+    assert unsaved.mnist_mixed_in == 0 and unsaved.model.card["trained_on"].startswith("0 MNIST")
+
+
+def test_mnist_mix_zero_set_on_the_module_means_none(base, tmp_path, monkeypatch):
+    """Lesson 09's exercise: fine-tune with no MNIST in the mix (0 raised inside the split)."""
+    monkeypatch.setattr(finetune_module, "MNIST_MIX", 0)
+    own = load_own_digits(write_own_digits(tmp_path / "mine"), DIGIT_CLASSES)
+    report = finetune_own(load_checkpoint(base).model, own, load_sklearn_digits(), epochs=1)
+    assert report.mnist_mixed_in == 0 and report.status == "completed"

@@ -48,7 +48,14 @@ def stratified_split(
 
 
 def stratified_sample(dataset: DigitDataset, size: int, seed: int = 0) -> DigitDataset:
-    """``size`` examples with the class proportions of the whole set (all of it if smaller)."""
+    """``size`` examples with the class proportions of the whole set (all of it if smaller).
+
+    A size of 0 is an empty sample (e.g. fine-tuning with no MNIST mixed in).
+    """
+    if size < 0:
+        raise DataError(f"{dataset.source}: a sample of {size} examples; expected 0 or more")
+    if size == 0:
+        return dataset.subset(torch.zeros(0, dtype=torch.int64), note="none of it")
     if size >= len(dataset):
         return dataset
     _, sample = _stratified_indices(dataset, size, seed)
