@@ -47,7 +47,10 @@ class Stopped(Exception):
 
 
 ProgressHook = Callable[[int, int, float], None]
-"""Called as ``hook(step, steps, mean_loss)`` every few batches, e.g. to move a progress bar."""
+"""Called as ``hook(step, steps, mean_loss)`` after every batch, e.g. to move a progress bar.
+
+``mean_loss`` is the epoch's mean loss as of the last divergence check (NaN before the first), so
+the hook never makes the CPU wait for the device."""
 
 
 @dataclass
@@ -113,7 +116,7 @@ def train_one_epoch(
     model.train()
     loss_sum = torch.zeros((), device=batches.device)
     correct = torch.zeros((), device=batches.device, dtype=torch.int64)
-    seen = 0
+    seen, mean_loss = 0, math.nan
     bar = progress_bar(batches, desc=description, leave=False, disable=not progress)
     for step, (images, labels) in enumerate(bar, start=1):
         if stop is not None and stop.is_set():
@@ -133,8 +136,8 @@ def train_one_epoch(
             if not math.isfinite(mean_loss):
                 raise Diverged(f"the training loss became {mean_loss} at batch {step}")
             bar.set_postfix(loss=f"{mean_loss:.4f}", refresh=False)
-            if on_progress is not None:
-                on_progress(step, len(batches), mean_loss)
+        if on_progress is not None:
+            on_progress(step, len(batches), mean_loss)
     return EpochScores(loss_sum.item() / max(seen, 1), correct.item() / max(seen, 1))
 
 
