@@ -5,18 +5,22 @@ a ``hint`` and a ``solution``: the reference code, shown on request and never pr
 notebook. Exercises about a lesson's own results (its training images, its study, its confusion
 matrix) take them as keywords, ``check("01.1", answer, train=train)``; the others need nothing.
 
->>> from mnist_course.exercises import check, hint, solution
+>>> from mnist_course.exercises import EXERCISES, check, hint, solution
 >>> check("03.2", None)
 03.2 not answered yet: replace None with your answer and run the cell again (hint("03.2") helps).
-False
 >>> check("03.2", 32 * 64 * 3 * 3)
 03.2 not yet: add the biases: a convolution has one per output channel.
-False
 >>> check("03.2", 18_496)
+03.2 right: 32 x 64 x 3 x 3 = 18,432 weights plus 64 biases.
+
+``check`` prints its feedback and returns nothing, so a notebook cell that ends in it shows the
+feedback only. The exercise's own ``check`` also returns whether the answer passed:
+
+>>> EXERCISES["03.2"].check(18_496)
 03.2 right: 32 x 64 x 3 x 3 = 18,432 weights plus 64 biases.
 True
 
-``check`` never raises on a wrong answer, whatever it is: a learner's mistake is feedback, not a
+Neither raises on a wrong answer, whatever it is: a learner's mistake is feedback, not a
 traceback. The reference answer for a context is ``EXERCISES[id].reference(**context)``: the
 solution's code run with the context as its variables, so the shown solution is the one tested.
 

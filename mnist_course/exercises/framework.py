@@ -96,10 +96,15 @@ def _find(exercise_id: object) -> Exercise | None:
     return found
 
 
-def check(exercise_id: str, answer: Any, **context: Any) -> bool:
-    """Check ``answer`` to exercise ``exercise_id``, printing feedback; True if it is right."""
+def check(exercise_id: str, answer: Any, **context: Any) -> None:
+    """Check ``answer`` to exercise ``exercise_id`` and print what is right or off.
+
+    It returns nothing, so a notebook cell that ends in ``check(...)`` shows the feedback and no
+    ``Out:`` value; ``EXERCISES[exercise_id].check(answer, ...)`` also says whether it passed.
+    """
     found = _find(exercise_id)
-    return found is not None and found.check(answer, **context)
+    if found is not None:
+        found.check(answer, **context)
 
 
 def hint(exercise_id: str) -> None:

@@ -61,11 +61,26 @@ def needed(exercise_id: str, context: dict[str, Any]) -> dict[str, Any]:
     return {name: context[name] for name in EXERCISES[exercise_id].needs}
 
 
+def passes(exercise_id: str, answer: Any, **context: Any) -> bool:
+    """Print what ``check`` prints and say whether ``answer`` passed (``check`` does not say)."""
+    return EXERCISES[exercise_id].check(answer, **context)
+
+
+def assert_check_prints_only(
+    exercise_id: str, answer: Any, context: dict[str, Any], feedback: str, capsys: Any
+) -> None:
+    """``check`` prints the same feedback and returns None: a cell ending in it shows no Out."""
+    assert check(exercise_id, answer, **needed(exercise_id, context)) is None
+    assert capsys.readouterr().out == feedback
+
+
 def assert_reference_passes(exercise_id: str, context: dict[str, Any], capsys: Any) -> None:
     exercise = EXERCISES[exercise_id]
     answer = exercise.reference(**needed(exercise_id, context))
-    assert check(exercise_id, answer, **needed(exercise_id, context))
-    assert f"{exercise_id} right:" in capsys.readouterr().out
+    assert passes(exercise_id, answer, **needed(exercise_id, context))
+    printed = capsys.readouterr().out
+    assert f"{exercise_id} right:" in printed
+    assert_check_prints_only(exercise_id, answer, context, printed, capsys)
 
 
 def assert_wrong_answers_fail(
@@ -74,14 +89,15 @@ def assert_wrong_answers_fail(
     assert exercise_id in wrong, f"{exercise_id} has no wrong answer in this test"
     for answer_or_maker, phrase in wrong[exercise_id]:
         answer = make(answer_or_maker, context)
-        assert not check(exercise_id, answer, **needed(exercise_id, context))
+        assert not passes(exercise_id, answer, **needed(exercise_id, context))
         printed = capsys.readouterr().out
         assert f"{exercise_id} not yet:" in printed and phrase in printed, (answer, printed)
+        assert_check_prints_only(exercise_id, answer, context, printed, capsys)
 
 
 def assert_malformed_answers_fail(exercise_id: str, context: dict[str, Any], capsys: Any) -> None:
     for answer in MALFORMED:
-        assert not check(exercise_id, answer, **needed(exercise_id, context))
+        assert not passes(exercise_id, answer, **needed(exercise_id, context))
         printed = capsys.readouterr().out
         assert printed.startswith(exercise_id), printed
     check(exercise_id, None)

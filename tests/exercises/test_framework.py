@@ -16,15 +16,28 @@ PACKAGE = Path(exercises.__file__).parent
 LESSON_MODULES = sorted(path.stem for path in PACKAGE.glob("lesson*.py"))
 
 
+def test_check_prints_the_feedback_and_returns_nothing(capsys):
+    """A notebook shows a cell's last value as ``Out:``; check ends cells, so it returns None."""
+    for answer, passed in [(None, False), (32 * 64 * 9, False), (18_496, True)]:
+        assert EXERCISES["03.2"].check(answer) is passed
+        feedback = capsys.readouterr().out
+        assert check("03.2", answer) is None
+        assert capsys.readouterr().out == feedback
+    assert "03.2 right:" in feedback
+
+
 def test_a_check_without_its_context_says_what_to_pass(digits: DataSplits, capsys):
     answer = EXERCISES["01.1"].reference(train=digits.train)
-    assert not check("01.1", answer)
+    assert not EXERCISES["01.1"].check(answer)
+    assert 'check("01.1", answer, train=train)' in capsys.readouterr().out
+    assert check("01.1", answer) is None
     assert 'check("01.1", answer, train=train)' in capsys.readouterr().out
 
 
 def test_unknown_ids_fail_hints_and_solutions_print(capsys):
-    assert not check("99.9", 1) and not check(None, 1)  # type: ignore[arg-type]
-    assert "there is no exercise '99.9'" in capsys.readouterr().out
+    assert check("99.9", 1) is None and check(None, 1) is None  # type: ignore[arg-type]
+    printed = capsys.readouterr().out
+    assert "there is no exercise '99.9'" in printed and "there is no exercise None" in printed
     hint("02.2")
     assert "torch.no_grad()" in capsys.readouterr().out
     solution("03.1")

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 import mnist_course.exercises.lesson02 as lesson02
-from mnist_course.exercises import check
+from mnist_course.exercises import EXERCISES
 from mnist_course.models import build_model
 from tests.exercises.checking import (
     From,
@@ -18,6 +18,7 @@ from tests.exercises.checking import (
     assert_reference_passes,
     assert_wrong_answers_fail,
     lesson_ids,
+    passes,
 )
 
 
@@ -90,9 +91,24 @@ def test_the_evaluation_loop_must_move_each_batch_to_the_models_device(monkeypat
             right = sum((model(x).argmax(dim=1) == y).sum().item() for x, y in loader)
         return right / len(loader.dataset)
 
-    assert check("02.2", no_move)  # on the CPU the batches are already where the model is
+    assert passes("02.2", no_move)  # on the CPU the batches are already where the model is
     capsys.readouterr()
     monkeypatch.setattr(lesson02, "_check_device", lambda: torch.device("meta"))
-    assert not check("02.2", no_move)
+    assert not passes("02.2", no_move)
     printed = capsys.readouterr().out
     assert "02.2 not yet:" in printed and "move each batch to the model's device" in printed
+
+
+def test_a_loop_that_changes_the_model_leaves_the_next_check_as_it_was(capsys):
+    """The check trains its network once and hands each answer a fresh copy of the weights."""
+    reference = EXERCISES["02.2"].reference()
+
+    def zero_then_evaluate(model, loader):
+        with torch.no_grad():
+            for parameter in model.parameters():
+                parameter.zero_()
+        return reference(model, loader)
+
+    assert not passes("02.2", zero_then_evaluate)
+    assert "the library's evaluate gives" in capsys.readouterr().out
+    assert passes("02.2", reference)
