@@ -79,6 +79,7 @@ def _best_rate_per_batch(answer: Any, context: dict[str, Any]) -> str:
             f"has the keys {sorted(chosen)}."
         )
     rates = [float(rate) for rate in table.columns]
+    best: dict[int, float] = {}
     for size in sizes:
         row, lr = table.loc[size], chosen[size]
         match = [rate for rate in rates if math.isclose(rate, lr, rel_tol=1e-6)]
@@ -91,10 +92,45 @@ def _best_rate_per_batch(answer: Any, context: dict[str, Any]) -> str:
                 f"at batch {size}, lr {lr:g} reaches {row[match[0]]:.2%}, another rate "
                 f"{row.max():.2%}."
             )
-    best = [chosen[size] for size in sorted(sizes)]
-    steps = list(zip(best, best[1:], strict=False))
-    if all(a == b for a, b in steps):
-        return "the same best rate at every batch size of this grid."
-    if all(a <= b for a, b in steps):
-        return "the best rate rises with the batch size, as the linear scaling rule predicts."
-    return "the best rate falls somewhere as the batch grows: here the linear scaling rule fails."
+        best[size] = match[0]
+    return _against_the_scaling_rule(best)
+
+
+SCALING_RULE = (
+    "the linear scaling rule predicts a best rate proportional to the batch size (double the "
+    "batch, about double the rate)"
+)
+
+
+def _against_the_scaling_rule(best: dict[int, float]) -> str:
+    """How the best rate moves as the batch grows, said against the linear scaling rule."""
+    sizes = sorted(best)
+    first, last = sizes[0], sizes[-1]
+    if len(sizes) == 1:
+        return f"lr {best[first]:g} at batch {first}, the grid's only batch size."
+    steps = list(zip(sizes, sizes[1:], strict=False))
+    falls = [(a, b) for a, b in steps if best[b] < best[a]]
+    flat = [(a, b) for a, b in steps if best[b] == best[a]]
+    span = f"from {best[first]:g} at batch {first} to {best[last]:g} at batch {last}"
+    if falls:
+        a, b = falls[0]
+        return (
+            f"the best rate falls from {best[a]:g} at batch {a} to {best[b]:g} at batch {b}, "
+            f"though {SCALING_RULE}."
+        )
+    if len(flat) == len(steps):
+        return (
+            f"the best rate stays at {best[first]:g} from batch {first} to {last}: flat, though "
+            f"{SCALING_RULE}."
+        )
+    if flat:
+        a, b = flat[0]
+        return (
+            f"the best rate grows {span}, but not at every step: it stays at {best[a]:g} from "
+            f"batch {a} to {b}, though {SCALING_RULE}."
+        )
+    return (
+        f"the best rate grows with the batch, as the linear scaling rule predicts: {span}, "
+        f"{best[last] / best[first]:.3g}x the rate for {last / first:g}x the batch (the rule: "
+        f"about {last / first:g}x)."
+    )

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from mnist_course.studies import Study
 from tests.exercises.checking import (
     Wrong,
     assert_malformed_answers_fail,
@@ -13,6 +14,7 @@ from tests.exercises.checking import (
     assert_wrong_answers_fail,
     fake_study,
     lesson_ids,
+    passes,
 )
 
 IDS = lesson_ids("05")
@@ -59,3 +61,50 @@ def test_wrong_answers_fail_and_say_why(exercise_id, context, capsys):
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_malformed_answers_fail_without_raising(exercise_id, context, capsys):
     assert_malformed_answers_fail(exercise_id, context, capsys)
+
+
+def grid_where_best_is(best: dict[int, float]) -> Study:
+    """A grid search over the rates 0.01, 0.1 and 1 where ``best[size]`` wins at batch ``size``."""
+    rows = [
+        {"lr": lr, "batch_size": size, "val_accuracy": 0.95 if lr == best[size] else 0.90}
+        for size in best
+        for lr in (0.01, 0.1, 1.0)
+    ]
+    return fake_study(["lr", "batch_size"], rows)
+
+
+GROWS = "grows with the batch, as the linear scaling rule predicts"
+THOUGH = (
+    "though the linear scaling rule predicts a best rate proportional to the batch size "
+    "(double the batch, about double the rate)."
+)
+
+
+@pytest.mark.parametrize(
+    ("best", "said"),
+    [
+        (
+            {64: 0.01, 128: 0.1, 256: 1.0},
+            f"{GROWS}: from 0.01 at batch 64 to 1 at batch 256, 100x the rate for 4x the batch "
+            "(the rule: about 4x).",
+        ),
+        ({64: 0.1, 128: 0.1, 256: 0.1}, f"stays at 0.1 from batch 64 to 256: flat, {THOUGH}"),
+        (
+            {64: 0.1, 128: 1.0, 256: 0.01},
+            f"falls from 1 at batch 128 to 0.01 at batch 256, {THOUGH}",
+        ),
+        (
+            {64: 0.01, 128: 0.01, 256: 0.1},
+            "grows from 0.01 at batch 64 to 0.1 at batch 256, but not at every step: it stays "
+            f"at 0.01 from batch 64 to 128, {THOUGH}",
+        ),
+        ({64: 0.1}, "lr 0.1 at batch 64, the grid's only batch size."),
+    ],
+    ids=["grows", "flat", "falls", "partly", "one batch size"],
+)
+def test_the_best_rates_are_read_against_the_linear_scaling_rule(best, said, capsys):
+    """Only a best rate that grows at every step is said to follow the rule."""
+    assert passes("05.2", best, search=grid_where_best_is(best))
+    printed = capsys.readouterr().out
+    assert said in printed, printed
+    assert (GROWS in printed) == (said.startswith(GROWS)), printed
