@@ -1,9 +1,11 @@
 """Tables and numbers as a reader sees them; the DataFrames underneath stay numbers."""
 
+import re
+
 import numpy as np
 import pandas as pd
 
-from mnist_course.formatting import duration, percent, readable, setting
+from mnist_course.formatting import duration, grid, percent, rate, readable, setting
 
 
 def cells(styler):
@@ -52,3 +54,44 @@ def test_numbers_in_words():
     assert percent(0.5) == "50.00%" and percent(float("nan")) == "–"
     assert [duration(s) for s in (4.4, 192, 3900)] == ["4 s", "3 min 12 s", "1 h 5 min"]
     assert setting({"lr": 0.03, "batch_size": 1024}) == "lr 0.03, batch size 1,024"
+
+
+def test_a_history_shows_losses_with_one_number_of_decimals_and_rates_as_people_write_them():
+    history = pd.DataFrame({"epoch": [1, 2], "train_loss": [0.101, 0.08368],
+                            "val_loss": [2.121, 0.0001], "lr": [0.07056, 0.0002489]})  # fmt: skip
+    assert cells(readable(history))[1:] == [["1", "0.1010", "2.1210", "0.0706"],
+                                            ["2", "0.0837", "0.0001", "2.49e-4"]]  # fmt: skip
+    rates = [rate(r) for r in (0.1, 1e-3, 1e-4, 4e-7, 10.0)]
+    assert rates == ["0.1", "0.001", "1e-4", "4e-7", "10"]
+
+
+def test_image_indices_have_no_thousands_separator():
+    mistakes = pd.DataFrame({"index": [1901, 12], "true": ["4", "9"], "count": [1234, 5]})
+    assert cells(readable(mistakes))[1:] == [["1901", "4", "1,234"], ["12", "9", "5"]]
+
+
+def test_a_named_index_is_the_first_column_under_one_left_aligned_header():
+    table = pd.DataFrame({"description": ["two convolutions"], "parameters": [225034]},
+                         index=pd.Index(["cnn3"], name="architecture"))  # fmt: skip
+    styler = readable(table)
+    assert cells(styler) == [["architecture", "description", "parameters"],
+                             ["cnn3", "two convolutions", "225,034"]]  # fmt: skip
+    html = styler.to_html()
+    assert html.count("<tr>") == 2, "one header row, no separate row for the index's name"
+    header_styles = re.findall(r"th\.col_heading\.col(\d)\s*\{\s*text-align: left", html)
+    assert sorted(header_styles) == ["0", "1"], "the text columns' headers sit over their text"
+
+
+def test_a_grid_reads_as_rows_and_columns_of_settings():
+    accuracies = pd.Series(
+        [0.90, 0.95, 0.80, 0.85],
+        index=pd.MultiIndex.from_product([[0.01, 0.03], [32, 256]], names=["lr", "batch_size"]),
+    )
+    table = grid(accuracies, rows="batch_size", columns="lr")
+    assert table.index.tolist() == ["batch 32", "batch 256"]
+    assert table.columns.tolist() == ["lr 0.01", "lr 0.03"]
+    assert table.loc["batch 256", "lr 0.01"] == 0.95
+    assert cells(readable(table, percent=True)) == [
+        ["", "lr 0.01", "lr 0.03"], ["batch 32", "90.00%", "80.00%"],
+        ["batch 256", "95.00%", "85.00%"],
+    ]  # fmt: skip
