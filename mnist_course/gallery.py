@@ -16,6 +16,9 @@ from torchvision.utils import make_grid
 from .data.dataset import DataSplits, DigitDataset
 from .display import LiveWidget, plain, png
 
+GAP = 60
+"""The grey between the tiles (and of the empty tiles that fill out a short page)."""
+
 
 class Gallery(LiveWidget):
     """Page through a dataset; make ``Gallery(splits)`` the last expression of a cell to show it."""
@@ -115,11 +118,16 @@ class Gallery(LiveWidget):
             self._show()
 
     def render(self) -> Image.Image:
-        """The current page as one picture: a grid of images with thin gaps."""
+        """The current page as one picture: a grid of images with thin gaps.
+
+        A page with fewer images (the last one, a filter's) is filled out to whole rows of
+        ``columns`` with empty tiles in the colour of the gaps, so that the picture is always as
+        wide as a full page's and a page of few images never shows them larger.
+        """
         images = self.data.images[self.page_indices()].unsqueeze(1)
-        if len(images) == 0:
-            images = torch.zeros((1, 1, 28, 28), dtype=torch.uint8)
-        grid = make_grid(images, nrow=self.columns, padding=1, pad_value=60)
+        rows = max(1, -(-len(images) // self.columns))
+        empty = torch.full((rows * self.columns - len(images), 1, 28, 28), GAP, dtype=torch.uint8)
+        grid = make_grid(torch.cat([images, empty]), nrow=self.columns, padding=1, pad_value=GAP)
         picture = Image.fromarray(grid[0].numpy())
         return picture.resize(
             (picture.width * self.zoom, picture.height * self.zoom), Image.NEAREST
@@ -132,8 +140,9 @@ class Gallery(LiveWidget):
         if len(self.sets) > 1:
             which += f", {self.which.value}"
         first = self.page * self.per_page + 1 if len(shown) else 0
-        text = (f"page {self.page + 1} of {self.pages} · images {first}–{first + len(shown) - 1} "
-                f"of {len(self.indices)} ({which}, in random order)")  # fmt: skip
+        last = first + len(shown) - 1
+        text = (f"page {self.page + 1:,} of {self.pages:,} · images {first:,}–{last:,} "
+                f"of {len(self.indices):,} ({which}, in random order)")  # fmt: skip
         self.status.value = text + (f" · <b>{note}</b>" if note else "")
         self.picture.value = png(self.render())
 

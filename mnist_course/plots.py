@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import torch
 from matplotlib.axes import Axes
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator, PercentFormatter
-from sklearn.metrics import ConfusionMatrixDisplay
+from mpl_toolkits.axes_grid1 import make_axes_locatable
 
 from .data.dataset import DigitDataset
 from .formatting import name, percent, value
@@ -24,29 +25,34 @@ def plot_images(
     columns: int = 10,
     size: float = 1.0,
     row_labels: Sequence[str] | None = None,
+    title_size: float = 10,
 ) -> Figure:
     """A grid of 28x28 images (ink high), white digits on black as MNIST stores them.
 
-    ``titles`` go above the images, ``row_labels`` to the left of each row.
+    ``titles`` go above the images (in ``title_size`` points; a title may have two lines),
+    ``row_labels`` to the left of each row, once per row, in a larger type.
     """
     images = np.asarray(images)
     rows = max(1, -(-len(images) // columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * size * 1.15),
+    lines = max((str(title).count("\n") + 1 for title in titles), default=0) if titles else 0
+    row_height = size + lines * title_size * 1.5 / 72 + 0.1
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * row_height),
                                 squeeze=False)  # fmt: skip
     for index, axis in enumerate(axes.flat):
         axis.axis("off")
         if index < len(images):
             axis.imshow(images[index], cmap="gray", vmin=0, vmax=255)
             if titles is not None:
-                axis.set_title(titles[index], fontsize=8)
+                axis.set_title(titles[index], fontsize=title_size)
     for axis, label in zip(axes[:, 0], row_labels or (), strict=False):
-        axis.text(-0.1, 0.5, label, transform=axis.transAxes, ha="right", va="center")
+        axis.text(-0.15, 0.5, label, transform=axis.transAxes, ha="right", va="center",
+                  fontsize=title_size + 4)  # fmt: skip
     figure.tight_layout()
     return figure
 
 
 def plot_samples(data: DigitDataset, per_class: int = 10, seed: int = 0) -> Figure:
-    """``per_class`` random examples of every class, one class per row."""
+    """``per_class`` random examples of every class, one class per row, named once at its left."""
     labels = data.require_labels()
     generator = torch.Generator().manual_seed(seed)
     picks = []
@@ -54,8 +60,8 @@ def plot_samples(data: DigitDataset, per_class: int = 10, seed: int = 0) -> Figu
         members = torch.nonzero(labels == label).flatten()
         picks.append(members[torch.randperm(len(members), generator=generator)[:per_class]])
     chosen = torch.cat(picks)
-    titles = [data.classes[int(label)] for label in labels[chosen]]
-    return plot_images(data.images[chosen], titles, columns=per_class, size=0.9)
+    return plot_images(data.images[chosen], columns=per_class, size=0.9,
+                       row_labels=list(data.classes))  # fmt: skip
 
 
 def plot_class_distribution(**datasets: DigitDataset) -> Figure:
@@ -97,16 +103,51 @@ def plot_history(history: pd.DataFrame, title: str | None = None) -> Figure:
 def plot_confusion_matrix(
     matrix: np.ndarray, classes: Sequence[str], normalize: bool = False
 ) -> Figure:
-    """Heatmap of ``matrix[true, predicted]``; ``normalize`` shows each row as fractions."""
-    values = matrix / matrix.sum(axis=1, keepdims=True).clip(min=1) if normalize else matrix
-    figure, axes = plt.subplots(figsize=(0.6 * len(classes) + 2, 0.6 * len(classes) + 1.5))
-    ConfusionMatrixDisplay(values, display_labels=list(classes)).plot(
-        ax=axes, cmap="Blues", colorbar=True, include_values=len(classes) <= 15,
-        values_format=".2f" if normalize else "d", text_kw={"fontsize": 7},
-    )  # fmt: skip
-    axes.set(xlabel="predicted", ylabel="true", title="confusion matrix")
+    """``matrix[true, predicted]`` as a grid: right answers grey, mistakes on their own scale.
+
+    On one linear scale the diagonal (thousands of right answers) would leave every mistake
+    near-white, so the diagonal is drawn grey with its counts and the mistakes are coloured from
+    white (none) to the largest mistake, with a colour bar as tall as the matrix. ``normalize``
+    shows each row as shares of its true class.
+    """
+    values = np.asarray(matrix, dtype=float)
+    if normalize:
+        values = values / values.sum(axis=1, keepdims=True).clip(min=1)
+    count = len(classes)
+    diagonal = np.eye(count, dtype=bool)
+    mistakes = np.ma.masked_array(values, mask=diagonal)
+    figure, axes = plt.subplots(figsize=(0.5 * count + 2.4, 0.5 * count + 1.4))
+    axes.imshow(np.ma.masked_array(np.ones_like(values), mask=~diagonal), vmin=0, vmax=1,
+                cmap=ListedColormap(["#d9d9d9"]))  # fmt: skip
+    largest = float(mistakes.max()) if mistakes.count() and mistakes.max() > 0 else 1.0
+    shown = axes.imshow(mistakes, cmap="Reds", vmin=0, vmax=largest)
+    bar_axes = make_axes_locatable(axes).append_axes("right", size="4%", pad=0.12)
+    bar = figure.colorbar(shown, cax=bar_axes)
+    bar.set_label("share of the row, mistakes" if normalize else "mistakes (count)")
+    if normalize:
+        bar.formatter = PercentFormatter(1.0)
+    if count <= 15:
+        _label_cells(axes, values, diagonal, largest, normalize)
+    axes.set_xticks(range(count), list(classes))
+    axes.set_yticks(range(count), list(classes))
+    axes.tick_params(labelsize=10 if count <= 15 else 7)
+    axes.set(xlabel="predicted", ylabel="true",
+             title="confusion matrix (mistakes in red, right answers grey)")  # fmt: skip
     figure.tight_layout()
     return figure
+
+
+def _label_cells(
+    axes: Axes, values: np.ndarray, diagonal: np.ndarray, largest: float, normalize: bool
+) -> None:
+    """Every right answer's count and every mistake's (none: left blank), in readable type."""
+    for (true, predicted), number in np.ndenumerate(values):
+        if number == 0 and not diagonal[true, predicted]:
+            continue
+        text = f"{number:.1%}" if normalize else f"{number:,.0f}"
+        dark = not diagonal[true, predicted] and number > 0.6 * largest
+        axes.text(predicted, true, text, ha="center", va="center", fontsize=8 if normalize else 9,
+                  color="white" if dark else "black")  # fmt: skip
 
 
 def plot_probabilities(
@@ -165,8 +206,10 @@ def plot_class_scores(report: pd.DataFrame) -> Figure:
 def plot_misclassified(data: DigitDataset, mistakes: pd.DataFrame, count: int = 20) -> Figure:
     """The first ``count`` rows of ``evaluation.misclassified(...)``: image, truth and guess."""
     shown = mistakes.head(count)
-    titles = [f"{row.true}→{row.predicted} {percent(row.confidence)}" for row in shown.itertuples()]
-    return plot_images(data.images[shown["index"].tolist()], titles, columns=10, size=1.1)
+    titles = [f"{row.true} read as {row.predicted}\n{percent(row.confidence)}"
+              for row in shown.itertuples()]  # fmt: skip
+    return plot_images(data.images[shown["index"].tolist()], titles, columns=10, size=1.3,
+                       title_size=11)  # fmt: skip
 
 
 def plot_study(study_runs: pd.DataFrame, parameter: str, log_x: bool | None = None) -> Figure:

@@ -47,8 +47,45 @@ def test_every_plot_returns_its_figure(digits):
     assert all(isinstance(figure, Figure) for figure in figures)
     samples = figures[0]
     assert sum(1 for axes in samples.axes if axes.images) == 30
-    heatmap = figures[3].axes[0].images[0].get_array()
-    np.testing.assert_allclose(np.asarray(heatmap).sum(axis=1), np.ones(10))
+    right, wrong = (np.ma.filled(image.get_array(), 0) for image in figures[3].axes[0].images)
+    assert (right == np.eye(10)).all(), "the right answers: the diagonal, drawn grey"
+    np.testing.assert_allclose(wrong.sum(axis=1) + np.diag(matrix) / matrix.sum(1), np.ones(10))
+
+
+def test_samples_name_each_row_once_in_readable_type(digits):
+    figure = plots.plot_samples(digits.train, per_class=12)
+    texts = [text for axes in figure.axes for text in axes.texts]
+    assert [text.get_text() for text in texts] == list(digits.classes), "one label per row"
+    assert all(text.get_fontsize() >= 12 for text in texts)
+    assert not any(axes.get_title() for axes in figure.axes), "no label over every tile"
+
+
+def test_the_confusion_matrix_shows_its_mistakes_on_their_own_scale():
+    matrix = np.diag([980, 1130, 1020, 1000, 970, 880, 950, 1020, 960, 990])
+    matrix[4, 9], matrix[7, 2], matrix[3, 5] = 12, 6, 1
+    figure = plots.plot_confusion_matrix(matrix, [str(d) for d in range(10)])
+    figure.canvas.draw()
+    axes, bar = figure.axes
+    right, wrong = axes.images
+    assert wrong.get_clim() == (0, 12), "white for no mistake, darkest for the largest mistake"
+    assert np.ma.count(wrong.get_array()) == 90 and np.ma.count(right.get_array()) == 10
+    labels = {text.get_text(): text for text in axes.texts}
+    expected = {f"{count:,}" for count in np.diag(matrix)} | {"12", "6", "1"}
+    assert set(labels) == expected, "every right answer and every mistake, zeros left blank"
+    assert min(text.get_fontsize() for text in axes.texts) >= 9
+    assert labels["12"].get_color() == "white" and labels["1"].get_color() == "black"
+    matrix_box, bar_box = axes.get_window_extent(), bar.get_window_extent()
+    assert abs(bar_box.height - matrix_box.height) < 1 and abs(bar_box.y0 - matrix_box.y0) < 1
+    assert bar.get_ylabel() == "mistakes (count)"
+
+
+def test_misread_digits_are_titled_in_readable_type(digits):
+    mistakes = pd.DataFrame({"index": [0, 1], "true": ["4", "7"], "predicted": ["9", "2"],
+                             "confidence": [0.9912, 0.6]})  # fmt: skip
+    figure = plots.plot_misclassified(digits.test, mistakes)
+    titles = [axes.title for axes in figure.axes if axes.get_title()]
+    assert [t.get_text() for t in titles] == ["4 read as 9\n99.12%", "7 read as 2\n60.00%"]
+    assert all(t.get_fontsize() >= 11 for t in titles)
 
 
 def test_study_plot_marks_diverged_runs():
@@ -126,6 +163,21 @@ def test_gallery_pages_filters_and_says_where_it_ends(digits):
     assert bytes(gallery.picture.value).startswith(b"\x89PNG")
 
 
+def test_gallery_counts_with_separators_and_keeps_its_tiles_one_size(digits):
+    gallery = Gallery(digits.train, per_page=100, columns=50)
+    assert "page 1 of 15 · images 1–100 of 1,437 (all classes" in gallery.status.value
+    full_width = gallery.render().width
+    assert full_width == (50 * 29 + 1) * 2
+    for _ in range(14):
+        gallery.next_page()
+    assert "images 1,401–1,437 of 1,437" in gallery.status.value
+    last = gallery.render()
+    assert last.size == (full_width, (29 + 1) * 2), "37 images fill one row of 50 tiles"
+    tiles = np.asarray(last)[2:58, 2 : 2 + 50 * 58].reshape(56, 50, 58)[:, :, :56]
+    assert (tiles[:, 37:] == 60).all(), "the 13 empty tiles are the grey of the gaps"
+    assert (tiles[:, :37] != 60).any(axis=(0, 2)).all(), "the 37 images are drawn"
+
+
 def test_gallery_switches_between_training_and_test_set(digits):
     gallery = Gallery(digits)
     assert gallery.which.options == ("training set", "test set")
@@ -142,6 +194,12 @@ def test_gallery_has_a_checkbox_per_class_for_emnist():
     data = DigitDataset(torch.zeros(94, 28, 28, dtype=torch.uint8), torch.arange(94) % 47, letters)
     gallery = Gallery(data)
     assert [box.description for box in gallery.checkboxes] == list(letters)
+
+
+def test_the_lesson_says_how_many_images_with_thousands_separators(digits):
+    lesson = Lesson(False, digits, "digits", torch.device("cpu"))
+    described = lesson.describe()
+    assert described == "full course: digits, 1,437 training and 360 test images, device cpu"
 
 
 def test_lesson_smoke_mode_without_data_uses_digits(monkeypatch, tmp_path, capsys):
