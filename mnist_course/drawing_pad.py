@@ -1,7 +1,8 @@
 """Draw a digit, and the model you trained reads it, live in the notebook.
 
-An ipycanvas pad with brush size, Clear, Undo and "Random MNIST image". When a stroke ends, the
-strokes are rasterised in the kernel (``strokes.rasterize``), prepared exactly like MNIST
+An ipycanvas pad with brush size, Clear, Undo and "Random MNIST image". When the pen rests
+(``PAUSE`` after a stroke ends, so a digit of two strokes is read whole), the strokes are
+rasterised in the kernel (``strokes.rasterize``), prepared exactly like MNIST
 (``preprocess.to_mnist_style``), and the model's answer, its ten probabilities and the 28x28 image
 it actually saw are shown. It works with mouse, pen and touch, with any checkpoint (EMNIST's 47
 classes too), and keeps working after the page is reloaded (see ``_on_client_ready``).
@@ -11,6 +12,7 @@ In a notebook: ``DrawingPad(load_checkpoint("runs/fast.pt").model, examples=less
 
 from __future__ import annotations
 
+import asyncio
 import html
 import io
 import time
@@ -26,32 +28,20 @@ from .atomic import atomic_write
 from .classifier import Classifier
 from .data.dataset import DataSplits, DigitDataset
 from .display import LiveWidget, plain, png
+from .errors import DataError
+from .pad_view import PROMPT, about_html, answer_html, probability_bars, prompt_html, waiting_html
 from .predict import Prediction, predict_image, predict_prepared
-from .preprocess import BlankImageError
+from .preprocess import BlankImageError, image_from_bytes
 from .strokes import Stroke, rasterize
 
-PROMPT = "draw a digit"
+__all__ = ["PAUSE", "PROMPT", "DrawingPad", "probability_bars"]
+
 PAPER, INK = "white", "black"
-
-
-def probability_bars(probabilities: list[float], classes: tuple[str, ...], top: int = 10) -> str:
-    """The most likely classes as a small HTML bar chart (no plotting library, so it is instant)."""
-    if len(classes) <= top:
-        order = np.arange(len(classes))
-    else:
-        order = np.argsort(probabilities)[::-1][:top]
-    best = int(np.argmax(probabilities))
-    rows = []
-    for index in order:
-        share = probabilities[index]
-        colour = "#e8710a" if index == best else "#4a90d9"
-        rows.append(
-            f"<div style='display:flex;align-items:center;gap:6px;height:18px'>"
-            f"<span style='width:2.2em;text-align:right'>{html.escape(classes[index])}</span>"
-            f"<span style='display:inline-block;height:12px;width:{max(share * 180, 1):.0f}px;"
-            f"background:{colour}'></span><span>{share:.1%}</span></div>"
-        )
-    return f"<div class='mnist-draw-bars'>{''.join(rows)}</div>"
+PAUSE = 0.8
+"""Seconds the pen rests after a stroke before the pad reads the drawing: half-way through a
+4 of two strokes it read "6". A new stroke within that time waits again. Outside a running
+event loop (a script, a test driving the handlers) the pad reads at once."""
+TOO_LITTLE = "too little ink to read: draw the digit bigger"
 
 
 class DrawingPad(LiveWidget):
@@ -65,8 +55,10 @@ class DrawingPad(LiveWidget):
         brush: int = 18,
         seed: int = 0,
         save_to: str | Path = "mine",
+        pause: float = PAUSE,
     ) -> None:
         self.classifier, self.size, self.save_to = classifier, size, Path(save_to)
+        self.pause, self._pending = pause, None  # the read waiting for the pen to rest
         if isinstance(examples, DataSplits):
             self.example_sets = {"training set": examples.train, "test set": examples.test}
         else:
@@ -76,7 +68,13 @@ class DrawingPad(LiveWidget):
         self.shown_example: int | None = None
         self._drawing = False
         self._generator = torch.Generator().manual_seed(seed)
+        self._make_widgets(brush)
+        self._connect()
+        self.widget = self._lay_out()
+        self.clear()
 
+    def _make_widgets(self, brush: int) -> None:
+        size, classifier = self.size, self.classifier
         self.canvas = Canvas(
             width=size,
             height=size,
@@ -112,6 +110,7 @@ class DrawingPad(LiveWidget):
         ]:  # fmt: skip
             widget.add_class(f"mnist-draw-{name}")
 
+    def _connect(self) -> None:
         self.canvas.on_mouse_down(self.start_stroke)
         self.canvas.on_mouse_move(self.extend_stroke)
         self.canvas.on_mouse_up(self.end_stroke)
@@ -128,6 +127,7 @@ class DrawingPad(LiveWidget):
         self.save_button.on_click(lambda _: self.save_example())
         self.upload.observe(self._on_upload, names="value")
 
+    def _lay_out(self) -> widgets.VBox:
         # The page must not scroll while a finger draws on the canvas.
         style = widgets.HTML("<style>canvas.mnist-draw-canvas{touch-action:none}</style>")
         buttons = widgets.HBox([self.clear_button, self.undo_button, self.random_button,
@@ -140,8 +140,7 @@ class DrawingPad(LiveWidget):
         hint = widgets.HTML("No drawing pad? Upload a photo of a digit:")
         fallback = widgets.Accordion([widgets.VBox([hint, self.upload])])
         fallback.set_title(0, "upload a picture instead")  # ipywidgets 7 and 8 (`titles=` is 8's)
-        self.widget = widgets.VBox([style, widgets.HBox([left, right]), fallback])
-        self.clear()
+        return widgets.VBox([style, widgets.HBox([left, right]), fallback])
 
     # --- the handlers: also what tests call, no browser needed ---
 
@@ -151,8 +150,11 @@ class DrawingPad(LiveWidget):
 
     def start_stroke(self, x: float, y: float) -> None:
         """Pen down: a new stroke begins (a random example on the pad is wiped first)."""
+        self._cancel_read()
         if self.shown_example is not None:
             self.clear()
+        elif self.prediction is not None or self.strokes:
+            self._show_waiting()
         self.strokes.append(Stroke(self.brush.value, [(x, y)]))
         self._drawing = True
         with hold_canvas():
@@ -169,25 +171,51 @@ class DrawingPad(LiveWidget):
             self._paint_segment(x0, y0, x, y, stroke.width)
 
     def end_stroke(self, x: float | None = None, y: float | None = None) -> None:
-        """Pen up (or left the canvas): recognise what is drawn so far."""
+        """Pen up (or left the canvas): read the drawing once the pen rests ``pause`` seconds."""
         if not self._drawing:
             return
         self._drawing = False
+        try:
+            loop = asyncio.get_running_loop()  # the kernel's, in a notebook
+        except RuntimeError:
+            loop = None
+        if loop is None or self.pause <= 0:
+            self.recognise()
+            return
+        self._show_waiting()
+        self._pending = loop.call_later(self.pause, self._read_now)
+
+    def _read_now(self) -> None:
+        self._pending = None
         self.recognise()
+
+    def _cancel_read(self) -> None:
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+
+    @property
+    def reading_soon(self) -> bool:
+        """A stroke has ended and the pad reads it when the pen has rested long enough."""
+        return self._pending is not None
 
     def use(self, classifier: Classifier) -> None:
         """Read with another model from now on (e.g. the training panel's newest)."""
         self.classifier = classifier
+        if self.about.value:  # open: describe the model now in use
+            self.about.value = self.about_model()
         self.recognise() if self.shown_example is None else self._show(None)
 
     def clear(self) -> None:
         """Wipe the pad and the answer."""
+        self._cancel_read()
         self.strokes, self._drawing, self.shown_example = [], False, None
         self._repaint()
         self.recognise()
 
     def undo(self) -> None:
         """Remove the last stroke and recognise again."""
+        self._cancel_read()
         if self.strokes:
             self.strokes.pop()
         self._drawing = False
@@ -204,6 +232,7 @@ class DrawingPad(LiveWidget):
         if self.examples is None or len(self.examples) == 0:
             return None
         index = int(torch.randint(len(self.examples), (1,), generator=self._generator))
+        self._cancel_read()
         self.strokes, self._drawing, self.shown_example = [], False, index
         self._repaint()
         self.prediction = predict_prepared(self.classifier, self.examples.images[index].numpy())
@@ -214,29 +243,8 @@ class DrawingPad(LiveWidget):
         return self.prediction
 
     def about_model(self) -> str:
-        """A short description of the model: architecture, size, recipe, scores, its data."""
-        model = self.classifier
-        card = model.card
-        parameters = sum(p.numel() for p in model.network.parameters() if p.requires_grad)
-        rows = {
-            "architecture": model.arch, "parameters": f"{parameters:,}",
-            "classes": f"{model.num_classes} ({' '.join(model.classes[:12])}"
-                       f"{' …' if model.num_classes > 12 else ''})",
-            "recipe": card.get("recipe", "not recorded"),
-            "trained on": (f"{card['training_images']:,} images of {card['trained_on']}"
-                           if "trained_on" in card else "not recorded"),
-            "normalisation": f"mean {model.normalization.mean:.4f}, "
-                             f"std {model.normalization.std:.4f}",
-        }  # fmt: skip
-        for key, name in (
-            ("val_accuracy", "validation accuracy"),
-            ("test_accuracy", "test accuracy"),
-        ):
-            if card.get(key) is not None and card[key] == card[key]:  # NaN: not measured
-                rows[name] = f"{card[key]:.2%}"
-        return "".join(
-            f"<b>{html.escape(k)}</b>: {html.escape(str(v))}<br>" for k, v in rows.items()
-        )
+        """The model in use: architecture, size, recipe, its data (name and size), its scores."""
+        return about_html(self.classifier)
 
     def toggle_about(self) -> None:
         self.about.value = "" if self.about.value else self.about_model()
@@ -250,6 +258,9 @@ class DrawingPad(LiveWidget):
         label = self.label.value if label is None else label
         if label not in self.classifier.classes:
             raise ValueError(f"{label!r} is not one of the model's classes")
+        if self.reading_soon:  # saved before the pen rested: read it now
+            self._cancel_read()
+            self.recognise()
         if not self.strokes or self.prediction is None:
             self.saved.value = "draw a digit first, then save it"
             return None
@@ -271,7 +282,9 @@ class DrawingPad(LiveWidget):
         try:
             self.prediction = predict_image(self.classifier, rasterize(self.strokes, self.size))
         except BlankImageError:
-            self.prediction = None
+            self.prediction = None  # a dot too small for a digit says so; an empty pad asks
+            self._show(None, problem=TOO_LITTLE if self.strokes else "")
+            return None
         self._show(self.prediction)
         return self.prediction
 
@@ -312,20 +325,21 @@ class DrawingPad(LiveWidget):
 
     # --- answers ---
 
-    def _show(self, prediction: Prediction | None, note: str = "") -> None:
+    def _show_waiting(self) -> None:
+        """The drawing changed: the answer beside it is of another drawing, so it goes."""
+        self.answer.value = waiting_html()
+        self.preview.value = png(Image.new("L", (140, 140), 0))
+        self.bars.value = ""
+
+    def _show(self, prediction: Prediction | None, note: str = "", problem: str = "") -> None:
         if prediction is not None:
             self.label.value = prediction.label  # the likely label, for the learner to confirm
         if prediction is None:
-            self.answer.value = f"<h3 class='mnist-draw-answer'>{PROMPT}</h3>"
+            self.answer.value = prompt_html(problem)
             self.preview.value = png(Image.new("L", (140, 140), 0))
             self.bars.value = ""
             return
-        label = html.escape(prediction.label)
-        extra = f"<br><small>{html.escape(note)}</small>" if note else ""
-        self.answer.value = (
-            f"<h3 class='mnist-draw-answer'>it's a {label} "
-            f"<small>({prediction.confidence:.1%} sure)</small></h3>{extra}"
-        )
+        self.answer.value = answer_html(prediction.label, prediction.confidence, note)
         self.preview.value = png(
             Image.fromarray(prediction.model_input).resize((140, 140), Image.NEAREST)
         )
@@ -334,20 +348,36 @@ class DrawingPad(LiveWidget):
     def _on_upload(self, change: dict) -> None:
         files = change["new"]  # ipywidgets 8: a tuple of {"name", "content", ...}
         if isinstance(files, dict):  # ipywidgets 7: {name: {"metadata": ..., "content": ...}}
-            files = list(files.values())
+            files = [{"name": name, **upload} for name, upload in files.items()]
         if files:
-            self.recognise_picture(Image.open(io.BytesIO(bytes(files[0]["content"]))))
+            self.recognise_upload(bytes(files[0]["content"]), str(files[0].get("name", "")))
 
-    def recognise_picture(self, picture: Image.Image) -> Prediction | None:
+    def recognise_upload(self, content: bytes, name: str) -> Prediction | None:
+        """An uploaded file: read as a picture, or the pad says why not (the old answer goes)."""
+        try:
+            picture = image_from_bytes(content, name or "the uploaded file")
+        except DataError as problem:
+            self._cancel_read()
+            self.strokes, self._drawing, self.shown_example = [], False, None
+            self._repaint()
+            self.prediction = None
+            self._show(None, problem=str(problem))
+            return None
+        return self.recognise_picture(picture, name)
+
+    def recognise_picture(self, picture: Image.Image, name: str = "") -> Prediction | None:
         """The fallback path: a photo or scan of a digit instead of strokes (the pad is wiped)."""
+        self._cancel_read()
         self.strokes, self._drawing, self.shown_example = [], False, None
         self._repaint()
         try:
             self.prediction = predict_image(self.classifier, picture)
-            self._show(self.prediction, note="from the uploaded picture")
-        except BlankImageError:
+        except DataError as problem:  # blank, too little ink, a strip
             self.prediction = None
-            self._show(None)
+            self._show(None, problem=f"{name or 'the uploaded picture'}: {problem}")
+            return None
+        where = f"from the uploaded picture {name}" if name else "from the uploaded picture"
+        self._show(self.prediction, note=where)
         return self.prediction
 
     def surface(self) -> Image.Image:

@@ -1,5 +1,7 @@
 """The drawing widget's handlers, driven directly: strokes in, prediction out, no browser."""
 
+import asyncio
+import copy
 import io
 
 import ipycanvas
@@ -203,3 +205,130 @@ def test_use_another_model(classifier):
     expected = predict_image(other, rasterize(pad.strokes, pad.size))
     assert pad.classifier is other
     assert pad.prediction.probabilities == pytest.approx(expected.probabilities)
+
+
+def _stroke(pad: DrawingPad, stroke) -> None:
+    pad.brush.value = stroke.width
+    pad.start_stroke(*stroke.points[0])
+    for point in stroke.points[1:]:
+        pad.extend_stroke(*point)
+    pad.end_stroke(*stroke.points[-1])
+
+
+def test_the_pad_reads_when_the_pen_rests_not_between_strokes(classifier, monkeypatch):
+    """Half-way through a two-stroke digit the pad said "6": it waits for a pause instead."""
+    first, second = digit_strokes("7-bar")
+    reads = []
+    monkeypatch.setattr(DrawingPad, "recognise", _counting(DrawingPad.recognise, reads))
+
+    async def draw_with_a_pause_between_strokes() -> DrawingPad:
+        pad = DrawingPad(classifier, pause=0.3)
+        reads.clear()
+        _stroke(pad, first)
+        assert (
+            pad.reading_soon
+            and pad.prediction is None
+            and "read when you pause" in (pad.answer.value)
+        )
+        await asyncio.sleep(0.1)  # shorter than the pause: the next stroke begins
+        _stroke(pad, second)
+        await asyncio.sleep(0.15)
+        assert reads == [] and pad.prediction is None, "no answer while the learner draws"
+        await asyncio.sleep(0.4)
+        assert not pad.reading_soon and len(reads) == 1
+        return pad
+
+    pad = asyncio.run(draw_with_a_pause_between_strokes())
+    expected = predict_image(classifier, rasterize([first, second], 280))
+    assert pad.prediction.probabilities == pytest.approx(expected.probabilities)
+    assert f"it's a {expected.label}" in pad.answer.value
+
+
+def _counting(method, calls: list):
+    def counted(self, *args, **kwargs):
+        calls.append(args)
+        return method(self, *args, **kwargs)
+
+    return counted
+
+
+def test_clear_cancels_a_pending_read_and_save_reads_at_once(classifier, tmp_path):
+    async def scenario() -> tuple[DrawingPad, DrawingPad]:
+        cleared = DrawingPad(classifier, pause=0.2)
+        _stroke(cleared, digit_strokes("0")[0])
+        cleared.clear()
+        saving = DrawingPad(classifier, pause=5, save_to=tmp_path / "mine")
+        _stroke(saving, digit_strokes("1")[0])
+        assert saving.reading_soon and saving.prediction is None
+        assert saving.save_example("1") is not None, "saved at once, read first"
+        assert not saving.reading_soon and saving.prediction is not None
+        await asyncio.sleep(0.4)
+        return cleared, saving
+
+    cleared, _ = asyncio.run(scenario())
+    assert cleared.prediction is None and PROMPT in cleared.answer.value
+    assert not cleared.reading_soon
+
+
+def test_the_answer_names_a_softmax_probability_not_certainty(classifier):
+    pad = DrawingPad(classifier)
+    draw(pad, "7")
+    assert f"(softmax probability {pad.prediction.confidence:.1%})" in pad.answer.value
+    assert "sure)" not in pad.answer.value
+    assert "is not the chance that the answer is right" in pad.answer.value, "its tooltip"
+
+
+def test_a_dot_too_small_for_a_digit_says_so(classifier):
+    pad = DrawingPad(classifier)
+    draw(pad, "7")
+    pad.brush.value = 4
+    pad.clear()
+    pad.start_stroke(140, 140)
+    pad.end_stroke(140, 140)
+    assert pad.prediction is None and "too little ink to read" in pad.answer.value
+    assert pad.bars.value == ""
+
+
+def _upload_value(name: str, content: bytes, ipywidgets_major: int):
+    if ipywidgets_major == 8:
+        return ({"name": name, "type": "", "content": memoryview(content)},)
+    return {name: {"metadata": {"name": name}, "content": content}}
+
+
+@pytest.mark.parametrize("ipywidgets_major", [7, 8])
+def test_a_failed_upload_says_so_and_drops_the_old_answer(classifier, ipywidgets_major):
+    """A text file went to the hidden log and the pad kept the previous upload's answer."""
+    pad = DrawingPad(classifier)
+    buffer = io.BytesIO()
+    draw_digit("7", ink=0, paper=255).save(buffer, format="PNG")
+    pad._on_upload({"new": _upload_value("seven.png", buffer.getvalue(), ipywidgets_major)})
+    assert pad.prediction is not None and "seven.png" in pad.answer.value
+    pad._on_upload({"new": _upload_value("x.txt", b"shopping list", ipywidgets_major)})
+    assert pad.prediction is None and "it's a" not in pad.answer.value and pad.bars.value == ""
+    assert "x.txt: not an image Pillow can read" in pad.answer.value
+    assert PROMPT in pad.answer.value
+
+    strip = io.BytesIO()
+    Image.new("L", (2000, 20), 255).save(strip, format="PNG")
+    pad._on_upload({"new": _upload_value("strip.png", strip.getvalue(), ipywidgets_major)})
+    assert "strip.png: 2000x20 pixels is a strip" in pad.answer.value and pad.prediction is None
+    blank = io.BytesIO()
+    Image.new("L", (64, 64), 255).save(blank, format="PNG")
+    pad._on_upload({"new": _upload_value("blank.png", blank.getvalue(), ipywidgets_major)})
+    assert "blank.png: the image is blank" in pad.answer.value
+
+
+def test_about_names_the_data_not_its_folder_and_follows_the_model(classifier):
+    shown = copy.deepcopy(classifier)
+    shown.card |= {"trained_on": "MNIST train (/home/me/data/MNIST/raw) [train split]",
+                   "training_images": 59000, "val_accuracy": 0.9912}  # fmt: skip
+    pad = DrawingPad(shown)
+    pad.toggle_about()
+    assert "<b>trained on</b>: 59,000 images (MNIST train)<br>" in pad.about.value
+    assert "/home" not in pad.about.value and "split" not in pad.about.value
+    assert "99.12%" in pad.about.value
+    tuned = copy.deepcopy(classifier)
+    tuned.card |= {"recipe": "fast+own", "val_accuracy": 0.5, "holdout_accuracy": 0.75}
+    pad.use(tuned)
+    assert "<b>recipe</b>: fast+own" in pad.about.value and "99.12%" not in pad.about.value
+    assert "<b>your held-out drawings</b>: 75.00%" in pad.about.value
