@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from .data.normalization import Normalization
+from .errors import CourseError
 
 
 class Classifier(nn.Module):
@@ -60,6 +61,19 @@ class Classifier(nn.Module):
     @property
     def device(self) -> torch.device:
         return self.mean.device
+
+    def require_classes(self, classes: Sequence[str], data: str, model: str = "the model") -> None:
+        """Refuse data whose class names differ from the model's (not just their number)."""
+        if tuple(classes) == self.classes:
+            return
+
+        def names(values: Sequence[str]) -> str:
+            return ", ".join(values[:12]) + (", ..." if len(values) > 12 else "")
+
+        raise CourseError(
+            f"{model} reads {self.num_classes} classes ({names(self.classes)}) but {data} has "
+            f"{len(classes)} ({names(tuple(classes))}); use the data it was trained for"
+        )
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         """Log-probabilities ``[B, classes]`` for pixels in 0-255 (uint8) or [0, 1] (float)."""

@@ -7,16 +7,15 @@ line. Bad input ends with exit status 2 and a single ``error:`` line on stderr, 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-import pandas as pd
-
-from .data import SOURCE_NAMES, compute_normalization, load_data
+from .cli_output import emit
+from .data import SOURCE_NAMES, DigitDataset, compute_normalization, load_data
 from .data.split import stratified_sample
 from .errors import CourseError
 from .evaluation import confusion, per_class_report
@@ -27,11 +26,14 @@ from .predict import predict_file
 from .runtime import pick_device
 from .training import (
     RECIPES,
+    CheckpointError,
     Recipe,
     base_recipe_for,
     evaluate,
     get_recipe,
+    last_checkpoint_path,
     load_checkpoint,
+    read_checkpoint,
     split_for,
     train,
     update_metrics,
@@ -46,53 +48,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_BAD_INPUT, f"error: {message} (see {self.prog} --help)\n")
-
-
-def _key_values(summary: dict[str, Any]) -> list[str]:
-    width = max(len(key) for key in summary)
-    return [
-        f"{key:<{width}}  {' '.join(map(str, value)) if isinstance(value, list) else value}"
-        for key, value in summary.items()
-    ]
-
-
-def _evaluation_lines(summary: dict[str, Any]) -> list[str]:
-    table = pd.DataFrame(summary["per_class"]).set_index("class")
-    head = {k: v for k, v in summary.items() if k not in ("per_class", "confusion_matrix")}
-    matrix = pd.DataFrame(summary["confusion_matrix"], index=table.index, columns=table.index)
-    return [
-        *_key_values(head),
-        "",
-        table.round(4).to_string(),
-        "",
-        "confusion matrix (rows: true class, columns: predicted)",
-        matrix.to_string(),
-    ]
-
-
-def _prediction_lines(summary: dict[str, Any]) -> list[str]:
-    return [f"{p['image']}: {p['label']} ({p['confidence']:.1%})" for p in summary["predictions"]]
-
-
-_HUMAN = {"evaluate": _evaluation_lines, "predict": _prediction_lines}
-
-
-def _finite(value: Any) -> Any:
-    """NaN and infinity as JSON null: strict JSON has no NaN, and most parsers refuse it."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
-    return value
-
-
-def _emit(command: str, summary: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(_finite(summary), allow_nan=False))
-        return
-    print("\n".join(_HUMAN.get(command, _key_values)(summary)))
 
 
 def cmd_info(args: argparse.Namespace) -> dict[str, Any]:
@@ -111,6 +66,37 @@ def cmd_info(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+MAX_SEED = 2**32 - 1
+"""NumPy's seeds are 32-bit: the largest seed every library the course seeds accepts."""
+
+
+def _check_training_arguments(args: argparse.Namespace) -> None:
+    """The numbers ``train`` is given, each checked before any data is loaded."""
+    if not (math.isfinite(args.validation) and 0 < args.validation < 1):
+        raise CourseError(
+            "--validation must be a fraction between 0 and 1, such as 0.1 (the share held out "
+            f"to choose the best epoch), got {args.validation}"
+        )
+    if args.seed is not None and not 0 <= args.seed <= MAX_SEED:
+        raise CourseError(f"--seed must be a whole number from 0 to {MAX_SEED}, got {args.seed}")
+    if args.limit is not None and args.limit < 1:
+        raise CourseError(f"--limit must be a positive number of examples, got {args.limit}")
+
+
+def _limited(pool: DigitDataset, limit: int | None, recipe: Recipe, validation: float):
+    """A stratified ``limit`` examples of ``pool``, or a clear word on why that is too few."""
+    if not limit or limit >= len(pool):
+        return pool
+    held = 1 - recipe.train_fraction if recipe.train_fraction < 1 else validation
+    needed = math.ceil(pool.num_classes / min(held, 1 - held))
+    if limit < needed:
+        raise CourseError(
+            f"--limit {limit} is too few: holding out {held:.0%} for validation with each of "
+            f"the {pool.num_classes} classes on both sides takes --limit {needed} or more"
+        )
+    return stratified_sample(pool, limit, seed=recipe.seed)
+
+
 def _recipe_from(args: argparse.Namespace) -> Recipe:
     recipe = get_recipe(args.recipe) if args.recipe else base_recipe_for(args.arch)
     if args.arch and args.recipe and args.arch != recipe.arch:
@@ -124,12 +110,16 @@ def _recipe_from(args: argparse.Namespace) -> Recipe:
 
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     """Train a recipe or an architecture; write the best checkpoint to --out."""
+    _check_training_arguments(args)
     recipe = _recipe_from(args)
+    if args.resume:  # a damaged run to continue is named as such, not as a path to protect
+        try:
+            read_checkpoint(last_checkpoint_path(args.out))
+        except CheckpointError as exc:
+            raise CourseError(f"cannot resume: {exc}") from exc
     check_output_path(args.out)  # before loading anything: a bad path fails at once
     splits = load_data(args.source, root=args.data, download=args.download)
-    pool = splits.train
-    if args.limit:
-        pool = stratified_sample(pool, args.limit, seed=recipe.seed)
+    pool = _limited(splits.train, args.limit, recipe, args.validation)
     train_part, validation = split_for(recipe, pool, validation=args.validation)
     result = train(
         recipe, train_part, validation, device=args.device, checkpoint=args.out,
@@ -156,6 +146,16 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _nothing_saved(summary: dict[str, Any]) -> str | None:
+    """Why a finished command has nothing to show for itself, if so (said as an error)."""
+    if summary.get("status") == "diverged" and summary.get("checkpoint") is None:
+        return (
+            f"training diverged in epoch {summary['epochs']} (the loss became NaN or infinite) "
+            "before any epoch finished: nothing was saved; try a lower --lr"
+        )
+    return None
+
+
 def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
     """Accuracy, confusion matrix and per-class scores of a checkpoint on a data split."""
     model = load_checkpoint(args.checkpoint, device=pick_device(args.device)).model
@@ -168,11 +168,7 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
             f"{data.source} has no labels, so there is nothing to score against; "
             "use the predict command to read unlabeled images"
         )
-    if data.num_classes != model.num_classes:
-        raise CourseError(
-            f"{args.checkpoint} predicts {model.num_classes} classes but {data.source} "
-            f"has {data.num_classes}; evaluate on the data it was trained for"
-        )
+    model.require_classes(data.classes, data.source, model=str(args.checkpoint))
     scores = evaluate(model, data)
     report = per_class_report(scores.labels, scores.predictions, model.classes)
     return {
@@ -213,38 +209,25 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_finetune(args: argparse.Namespace) -> dict[str, Any]:
     """Fine-tune a checkpoint on your own handwriting (DIR/<label>/*.png) mixed with MNIST."""
+    if args.epochs < 1:
+        raise CourseError(f"--epochs must be at least 1, got {args.epochs}")
     out = check_output_path(args.out)
     if out.resolve() == Path(args.checkpoint).resolve():
         raise CourseError(f"{out}: is the checkpoint being fine-tuned; choose another --out path")
     checkpoint = load_checkpoint(args.checkpoint, device=pick_device(args.device))
     own = load_own_digits(args.images, checkpoint.model.classes)
     mnist = load_data(args.source, root=args.data, download=args.download)
-    if mnist.classes != checkpoint.model.classes:
-        raise CourseError(f"{args.checkpoint} reads {checkpoint.model.num_classes} classes but "
-                          f"{mnist.train.source} has {mnist.num_classes}")  # fmt: skip
+    checkpoint.model.require_classes(mnist.classes, mnist.train.source, model=args.checkpoint)
     report = finetune(checkpoint.model, own, mnist, epochs=args.epochs, seed=args.seed,
                       checkpoint=out, progress=not args.no_progress)  # fmt: skip
-    return {**report.as_dict(), "checkpoint": str(out)}
+    return report.as_dict()
 
 
-def cmd_recipes(args: argparse.Namespace) -> NoReturn:
+def cmd_recipes(args: argparse.Namespace) -> dict[str, Any]:
     """Every recipe: whose it is (R0..R4 or the course's), its settings and the report's figure."""
     from .training import recipe_rows
 
-    rows = recipe_rows()
-    if args.json:
-        print(json.dumps(rows))
-    else:
-        table = pd.DataFrame(rows).drop(columns="notes").set_index("name")
-        table["lr"] = [f"{lr:g}" for lr in table["lr"]]
-        table["report_accuracy"] = [
-            "" if pd.isna(a) else f"{a:.2%}" for a in table["report_accuracy"]
-        ]
-        with pd.option_context("display.width", 200, "display.max_columns", None):
-            print(table.to_string(na_rep=""))
-        print("\nnotes (the course's choices where a report is silent):")
-        print("\n".join(f"  {row['name']}: {row['notes']}" for row in rows))
-    sys.exit(0)
+    return {"recipes": recipe_rows()}
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -332,24 +315,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _os_error(exc: OSError) -> str:
+    where = exc.filename or "a file the command uses"
+    return f"{where}: {exc.strerror or exc}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        if args.command == "train" and not (args.recipe or args.arch):
-            parser.error("train needs --recipe NAME or --arch NAME")
-        handler: Callable[[argparse.Namespace], dict[str, Any]] = args.handler
-        if getattr(args, "limit", None) is not None and args.limit < 1:
-            raise CourseError(f"--limit must be a positive number of examples, got {args.limit}")
-        summary = handler(args)
-    except CourseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    """Run one command; warnings are shown after a success, dropped before an ``error:`` line."""
+    with warnings.catch_warnings(record=True) as heard:
+        warnings.simplefilter("default")
+        try:
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if args.command == "train" and not (args.recipe or args.arch):
+                parser.error("train needs --recipe NAME or --arch NAME")
+            handler: Callable[[argparse.Namespace], dict[str, Any]] = args.handler
+            summary = handler(args)
+        except CourseError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except OSError as exc:
+            print(f"error: {_os_error(exc)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except KeyboardInterrupt:
+            print("error: interrupted", file=sys.stderr)
+            return 130
+    for warning in heard:
+        warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+    emit(args.command, summary, args.json)
+    if problem := _nothing_saved(summary):
+        print(f"error: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except OSError as exc:
-        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    _emit(args.command, summary, args.json)
     return 130 if summary.get("status") == "interrupted" else 0

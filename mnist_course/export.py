@@ -14,12 +14,13 @@ of it aside and shows it only when the export fails.
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import logging
 import os
 import sys
-import tempfile
 import warnings
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,8 @@ EXPORTER_LOGGERS = ("torch.onnx", "torch.export", "onnxscript", "onnx_ir")
 """The loggers the ONNX exporter narrates on."""
 TOLERANCE = 1e-4
 """Largest difference in any probability that still counts as the same model."""
+MARK = "mnist-course-export"
+"""Written into every export (TorchScript extra file, ONNX metadata): what export may replace."""
 
 
 class _Exp(nn.Module):
@@ -73,7 +76,7 @@ def _export_torchscript(wrapper: nn.Module, example: torch.Tensor, out: Path) ->
         warnings.simplefilter("ignore", FutureWarning)  # TorchScript is deprecated, still useful
         traced = torch.jit.trace(wrapper, example)
         with atomic_write(out) as handle:
-            torch.jit.save(traced, handle)
+            torch.jit.save(traced, handle, _extra_files={MARK: "torchscript"})
         return torch.jit.load(str(out))(example).numpy()
 
 
@@ -100,50 +103,84 @@ def _export_onnx(wrapper: nn.Module, example: torch.Tensor, out: Path) -> np.nda
         raise CourseError(
             "ONNX export needs the export extra: pip install 'mnist-course[export]'"
         ) from exc
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out.parent) as scratch:
-        staged = Path(scratch) / out.name
-        batch = torch.export.Dim("batch", min=1)
-        narration = io.StringIO()  # the exporter narrates each step; keep it unless it fails
-        try:
-            with _aside(narration):
-                torch.onnx.export(
-                    wrapper, (example,), staged, input_names=["images"],
-                    output_names=["probabilities"], dynamic_shapes=({0: batch},),
-                    external_data=False, dynamo=True, verbose=False,
-                )  # fmt: skip
-        except Exception:
-            sys.stderr.write(narration.getvalue())
-            raise
-        os.replace(staged, out)
+    batch = torch.export.Dim("batch", min=1)
+    narration = io.StringIO()  # the exporter narrates each step; keep it unless it fails
+    try:
+        with _aside(narration):
+            program = torch.onnx.export(
+                wrapper, (example,), None, input_names=["images"],
+                output_names=["probabilities"], dynamic_shapes=({0: batch},),
+                dynamo=True, verbose=False,
+            )  # fmt: skip
+    except Exception:
+        sys.stderr.write(narration.getvalue())
+        raise
+    proto = program.model_proto
+    proto.metadata_props.add(key=MARK, value="onnx")
+    with atomic_write(out) as handle:
+        handle.write(proto.SerializeToString())
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only: no notes on how it optimised the graph
     session = onnxruntime.InferenceSession(str(out), options, providers=["CPUExecutionProvider"])
     return session.run(None, {"images": example.numpy()})[0]
 
 
-def _check_out(out: Path, source: Path) -> Path:
-    """Refuse to write over the checkpoint being exported, or over any other checkpoint."""
-    if not str(out).strip() or out.is_dir():
-        raise CourseError(f"{out}: give the export a file name, such as runs/model.onnx")
-    if out.exists() and out.resolve() == source.resolve():
+def _export_format(path: Path) -> str | None:
+    """The format of an earlier export of this course at ``path``, or None for anything else."""
+    if zipfile.is_zipfile(path):
+        with contextlib.suppress(zipfile.BadZipFile, OSError, KeyError), zipfile.ZipFile(path) as z:
+            marks = [m for m in z.namelist() if m.endswith(f"/extra/{MARK}")]
+            return z.read(marks[0]).decode() if marks else None
+        return None
+    try:
+        import onnx
+
+        props = {
+            p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props
+        }
+    except Exception:  # not ONNX (a CSV, a photo, notes), or no onnx to read it with
+        return None
+    return props.get(MARK)
+
+
+def _check_out(out: str | os.PathLike[str], fmt: str, source: Path | None) -> Path:
+    """Refuse to replace anything but an earlier export of this course in the same format."""
+    if not str(out).strip():
+        raise CourseError("the --out path is empty: give the export a file name, such as "
+                          "runs/model.onnx")  # fmt: skip
+    out = Path(out)
+    if out.is_dir():
+        raise CourseError(f"{out}: is a folder; give the export a file name, such as "
+                          f"{out / ('model.onnx' if fmt == 'onnx' else 'model.ts')}")  # fmt: skip
+    if not os.path.lexists(out):
+        return out
+    if source is not None and out.resolve() == source.resolve():
         raise CourseError(f"{out}: is the checkpoint being exported; choose another --out path")
-    if out.exists():
-        try:
-            read_checkpoint(out)
-        except CheckpointError:
-            return out  # an earlier export, or anything else that is not a checkpoint
-        raise CourseError(f"{out}: is a checkpoint; refusing to overwrite it with an export")
-    return out
+    if out.is_symlink() or not out.is_file():
+        raise CourseError(f"{out}: exists and is not a regular file; refusing to replace it")
+    if _export_format(out) == fmt:
+        return out  # an earlier export of the same kind: the user asked for a fresh one
+    try:
+        read_checkpoint(out)
+    except CheckpointError:
+        raise CourseError(
+            f"{out}: exists and is not an earlier {fmt} export of this course; refusing to "
+            "overwrite it (choose another --out path, or move the file away first)"
+        ) from None
+    raise CourseError(f"{out}: is a checkpoint; refusing to overwrite it with an export")
 
 
-def export_model(checkpoint: Checkpoint, fmt: str, out: str | os.PathLike[str]) -> ExportReport:
-    """Write ``checkpoint``'s model as ``torchscript`` or ``onnx`` to ``out`` and verify it."""
+def export_model(
+    model: Classifier | Checkpoint, fmt: str, out: str | os.PathLike[str]
+) -> ExportReport:
+    """Write the model (a ``Classifier`` or a loaded ``Checkpoint``) as ``torchscript`` or ``onnx``
+    to ``out`` and verify it. The model itself is left as it was (device, mode)."""
     if fmt not in FORMATS:
         raise CourseError(f"unknown export format {fmt!r}: expected {' or '.join(FORMATS)}")
-    out = _check_out(Path(out), checkpoint.path)
-    model: Classifier = checkpoint.model.cpu().eval()
-    wrapper = nn.Sequential(model, _Exp()).eval()
+    source = model.path if isinstance(model, Checkpoint) else None
+    out = _check_out(out, fmt, source)
+    classifier = model.model if isinstance(model, Checkpoint) else model
+    wrapper = nn.Sequential(copy.deepcopy(classifier).cpu(), _Exp()).eval()
     example = _check_batch()
     with torch.no_grad():
         expected = wrapper(example).numpy()

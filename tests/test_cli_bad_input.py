@@ -64,7 +64,7 @@ def test_train_refuses_to_overwrite_its_training_data(tmp_path):
     write_csv(load_data("digits").train, data)
     before = data.read_bytes()
     result = run_cli(*TRAIN[:1], "--source", f"csv:{data}", "--recipe", "fast", "--out", str(data))
-    assert_refused(result, str(data), "not a checkpoint", "refusing to overwrite")
+    assert_refused(result, str(data), "cannot be read as a checkpoint", "refusing to overwrite")
     assert data.read_bytes() == before
 
 
@@ -81,17 +81,28 @@ def test_out_onto_a_folder_fails_before_training(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+HOLD_LOCK = """
+import sys, time
+from mnist_course.atomic import exclusive_lock
+with exclusive_lock(sys.argv[1]):
+    print("locked", flush=True)
+    time.sleep(120)
+"""
+
+
 def test_a_second_run_at_the_same_path_is_refused_while_the_first_runs(tmp_path):
     out = tmp_path / "shared.pt"
-    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(tmp_path / "shared.pt.lock")],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
     try:
-        (tmp_path / "shared.pt.lock").write_text(str(holder.pid))
+        assert holder.stdout.readline().strip() == "locked"
         result = run_cli(*TRAIN, "--recipe", "fast", "--epochs", "1", "--out", str(out))
         assert_refused(result, "another run", str(holder.pid))
         assert not out.exists()
     finally:
-        holder.kill()
+        holder.kill()  # as kill -9 would: no clean-up, the lock file stays behind
         holder.wait()
+    assert (tmp_path / "shared.pt.lock").exists()
     # The holder is gone: its lock is stale and the next run takes it over and cleans up.
     last_json(run_cli(*TRAIN, "--recipe", "fast", "--epochs", "1", "--out", str(out)))
     assert out.is_file() and not (tmp_path / "shared.pt.lock").exists()
@@ -106,7 +117,7 @@ def test_zero_optimiser_steps_is_an_error_and_writes_nothing(tmp_path):
 
 def test_too_few_examples_to_split_gets_the_course_wording(tmp_path):
     result = run_cli(*TRAIN, "--recipe", "fast", "--limit", "50", "--out", str(tmp_path / "x.pt"))
-    assert_refused(result, "too few to split", "at least 100 examples")
+    assert_refused(result, "--limit 50 is too few", "--limit 100 or more")
     assert "test_size" not in result.stderr, "scikit-learn's wording"
 
 
@@ -125,11 +136,13 @@ def test_training_images_without_contrast_have_no_normalisation(tmp_path):
     assert_refused(result, "std above 0", "every pixel has the same value")
 
 
-def test_a_diverged_run_still_prints_strict_json(tmp_path):
+def test_a_diverged_run_says_nothing_was_saved_and_still_prints_strict_json(tmp_path):
     result = run_cli(*TRAIN, "--arch", "mlp", "--lr", "10000", "--batch-size", "32",
                      "--epochs", "3", "--out", str(tmp_path / "hot.pt"))  # fmt: skip
+    assert_refused(result, "diverged in epoch 1", "nothing was saved", "lower --lr")
     summary = strict_json(result.stdout)
-    assert summary["status"] == "diverged"
+    assert summary["status"] == "diverged" and summary["checkpoint"] is None
+    assert not (tmp_path / "hot.pt").exists()
 
 
 def test_evaluate_on_unlabeled_data_says_so(checkpoint, tmp_path):

@@ -78,7 +78,7 @@ def test_split_for_honours_train_fraction(digits):
 
 
 def test_recipes_command_json():
-    rows = last_json(run_cli("recipes", "--json"))
+    rows = last_json(run_cli("recipes", "--json"))["recipes"]
     assert isinstance(rows, list) and [row["name"] for row in rows] == list(RECIPES)
     keys = {
         "name", "report", "arch", "parameters", "optimizer", "lr", "momentum", "batch_size",

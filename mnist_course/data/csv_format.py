@@ -13,17 +13,12 @@ ends. A file that is not text at all (a spreadsheet, an image, random bytes) is 
 
 from __future__ import annotations
 
-import codecs
-import csv
-import gzip
-import io
 import os
 import re
 import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -31,111 +26,14 @@ import torch
 
 from ..atomic import atomic_write
 from ..errors import DataError
+from .csv_file import CsvFile, check_separator, sniff
 from .dataset import DIGIT_CLASSES, DigitDataset
 
 PIXELS = 28 * 28
 _KAGGLE_NAME = re.compile(r"pixel(\d+)$")
 _ROW_BY_COL_NAME = re.compile(r"(\d+)x(\d+)$")
-_SNIFF_BYTES = 1 << 16
-_GZIP_MAGIC = b"\x1f\x8b"
-_NOT_TEXT = {
-    b"PK\x03\x04": "a ZIP archive, which is what an Excel .xlsx or a .ods spreadsheet is; "
-    "save the sheet as CSV first",
-    b"\xd0\xcf\x11\xe0": "an old-style Office file such as an Excel .xls spreadsheet; "
-    "save the sheet as CSV first",
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"GIF8": "a GIF image",
-    b"%PDF": "a PDF document",
-    b"BZh": "a bzip2-compressed file; decompress it first",
-    b"\xfd7zXZ": "an xz-compressed file; decompress it first",
-}
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
-"""Characters no CSV has (tab, LF, VT, FF and CR are allowed)."""
-
-
-@dataclass(frozen=True)
-class _CsvFile:
-    """A CSV file with the compression and text encoding it was found to use."""
-
-    path: Path
-    gzipped: bool
-    encoding: str
-
-    def open_bytes(self) -> BinaryIO:
-        return gzip.open(self.path, "rb") if self.gzipped else self.path.open("rb")  # noqa: SIM115
-
-    def open(self) -> io.TextIOWrapper:
-        return io.TextIOWrapper(self.open_bytes(), encoding=self.encoding, newline="")
-
-    def records(self) -> Iterator[tuple[int, list[str]]]:
-        """``(line number, fields)`` of every non-blank line, numbered as an editor shows them.
-
-        Blank lines (empty or only spaces) are skipped, as pandas skips them, so the n-th record
-        here is pandas' n-th row (counting a header).
-        """
-        with self.open() as handle:
-            reader = csv.reader(handle)
-            try:
-                for fields in reader:
-                    if fields and (len(fields) > 1 or fields[0].strip()):
-                        yield reader.line_num, fields
-            except (OSError, EOFError, zlib.error) as exc:
-                raise DataError(f"{self.path}: damaged gzip file ({exc})") from exc
-
-    def record(self, index: int) -> tuple[int, list[str]]:
-        """The ``index``-th non-blank record (0 is the first line, header or not)."""
-        for seen, (line, fields) in enumerate(self.records()):
-            if seen == index:
-                return line, fields
-        raise IndexError(index)
-
-
-def _sniff(path: Path) -> _CsvFile:
-    """Find out whether ``path`` is gzipped and how its text is encoded, or say why it is no CSV."""
-    if path.is_dir():
-        inside = sorted(p.name for p in path.glob("*.csv*"))[:3]
-        hint = f" (it holds {', '.join(inside)})" if inside else ""
-        raise DataError(f"{path}: is a folder, not a CSV file{hint}; give the path of the file")
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    if not path.is_file():
-        raise DataError(f"{path}: not a regular file, expected a CSV file")
-    with path.open("rb") as handle:
-        head = handle.read(_SNIFF_BYTES)
-    gzipped = head[:2] == _GZIP_MAGIC
-    if gzipped:
-        try:
-            with gzip.open(path, "rb") as handle:
-                head = handle.read(_SNIFF_BYTES)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DataError(f"{path}: damaged gzip file ({exc})") from exc
-    whole = len(head) < _SNIFF_BYTES
-    for magic, what in _NOT_TEXT.items():
-        if head.startswith(magic):
-            raise DataError(f"{path}: not a CSV text file but {what}")
-
-    if head.startswith(codecs.BOM_UTF8):
-        encoding = "utf-8-sig"
-    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
-    elif len(head) >= 4 and head[1::2].count(0) >= len(head) // 2 * 0.9 and 0 not in head[::2]:
-        encoding = "utf-16-le"  # UTF-16 without a byte-order mark: ASCII text, every other byte 0
-    elif len(head) >= 4 and head[0::2].count(0) >= len(head) // 2 * 0.9 and 0 not in head[1::2]:
-        encoding = "utf-16-be"
-    else:
-        try:
-            codecs.getincrementaldecoder("utf-8")().decode(head, final=whole)
-            encoding = "utf-8"
-        except UnicodeDecodeError:
-            encoding = "latin-1"
-    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=whole)
-    if control := _CONTROL.search(text):
-        raise DataError(
-            f"{path}: not a CSV text file (character {ord(control.group()):#04x} at position "
-            f"{control.start()} is binary data); expected lines of comma-separated numbers"
-        )
-    return _CsvFile(path, gzipped, encoding)
+LABEL_NAMES = ("label", "class")
+"""Header names of a label column (Kaggle says ``label``, OpenML's mnist_784 ``class``)."""
 
 
 def _is_number(text: str) -> bool:
@@ -156,7 +54,7 @@ def _pixel_position(name: str) -> int | None:
     return None
 
 
-def _field_count_problem(source: _CsvFile, expected: int) -> str | None:
+def _field_count_problem(source: CsvFile, expected: int) -> str | None:
     """The first line whose number of values differs from ``expected``, described; slow path."""
     for line, fields in source.records():
         if len(fields) != expected:
@@ -175,11 +73,11 @@ def read_csv_dataset(
     0-based position), or as the first of 785 columns. With 784 columns and no label the set is
     unlabeled.
     """
-    return _read(_sniff(Path(path)), classes, label_column)
+    return _read(sniff(Path(path)), classes, label_column)
 
 
 def _read(
-    source: _CsvFile, classes: tuple[str, ...], label_column: str | int | None
+    source: CsvFile, classes: tuple[str, ...], label_column: str | int | None
 ) -> DigitDataset:
     path = source.path
     first_records = []
@@ -192,7 +90,8 @@ def _read(
             f"{path}: the file is empty; expected a header such as label,pixel0,...,pixel783 "
             "and one row of 784 pixel values (0-255) per image"
         )
-    first_fields = first_records[0][1]
+    first_line, first_fields = first_records[0]
+    check_separator(path, first_line, first_fields)
     has_header = not all(_is_number(field) for field in first_fields if field.strip())
     if has_header and len(first_records) > 1:
         # pandas would quietly turn a surplus first field into an index column
@@ -237,7 +136,7 @@ def _read(
 
 
 def _dataset(
-    source: _CsvFile,
+    source: CsvFile,
     frame: pd.DataFrame,
     has_header: bool,
     classes: tuple[str, ...],
@@ -266,6 +165,10 @@ def _dataset(
         values = frame.to_numpy()
     else:
         values = _numeric_values(source, frame, names, header_lines)
+    if label_index is not None and label_column is None and not names:
+        label_index = _label_position(path, values, classes)  # by position: first or last?
+        pixel_indices = [i for i in range(frame.shape[1]) if i != label_index]
+    if values.dtype != np.uint8:
         _check_pixels(path, values, pixel_indices, names, line_of)
     images = torch.from_numpy(
         values[:, pixel_indices].astype(np.uint8, copy=False).reshape(-1, 28, 28)
@@ -290,10 +193,36 @@ def _find_label_column(
         if not matches:
             raise DataError(f"{path}: no column named {label_column!r} in the header")
         return matches[0]
-    by_name = [i for i, name in enumerate(names) if name.strip().lower() == "label"]
+    by_name = [i for i, name in enumerate(names) if name.strip().lower() in LABEL_NAMES]
     if by_name:
         return by_name[0]
     return 0 if columns == PIXELS + 1 else None
+
+
+def _could_be_labels(column: np.ndarray, classes: tuple[str, ...]) -> bool:
+    whole = (column >= 0) & (column < len(classes)) & (column == np.round(column))
+    return bool(whole.all()) and (len(column) == 1 or len(np.unique(column)) > 1)
+
+
+def _label_position(path: Path, values: np.ndarray, classes: tuple[str, ...]) -> int:
+    """785 columns and no header: the label is first (Kaggle) or last (OpenML's mnist_784).
+
+    A column of labels holds whole numbers 0..classes-1 and more than one of them; the first
+    pixel of a digit (a corner) is 0 in every row.
+    """
+    last = values.shape[1] - 1
+    for index in (0, last):
+        if _could_be_labels(values[:, index], classes):
+            return index
+    if _could_be_labels(values[:1, 0], classes):  # one label throughout: a set of one digit
+        return 0
+    first = np.unique(values[:, 0])
+    shown = ", ".join(f"{v:g}" for v in first[:5]) + (", ..." if len(first) > 5 else "")
+    raise DataError(
+        f"{path}: no column looks like labels: the first column holds {shown} and the last "
+        f"neither holds whole numbers 0..{len(classes) - 1} with more than one of them; add a "
+        "header that names the label column 'label'"
+    )
 
 
 def _column(names: list[str], index: int) -> str:
@@ -301,7 +230,7 @@ def _column(names: list[str], index: int) -> str:
 
 
 def _numeric_values(
-    source: _CsvFile, frame: pd.DataFrame, names: list[str], header_lines: int
+    source: CsvFile, frame: pd.DataFrame, names: list[str], header_lines: int
 ) -> np.ndarray:
     """All cells as float64, or an error naming the first cell that is not a number or is empty."""
     path = source.path

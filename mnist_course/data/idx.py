@@ -13,6 +13,7 @@ import os
 import struct
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -31,12 +32,20 @@ _CODES = {dtype: code for code, dtype in _TYPES.items()}
 _KIND = {1: "labels (magic 0x00000801)", 3: "images (magic 0x00000803)"}
 
 
-def _read_bytes(path: Path) -> bytes:
-    raw = path.read_bytes()
-    if raw[:2] != b"\x1f\x8b":
-        return raw
+MAX_BYTES = 1 << 30
+"""The most data an IDX file's header may promise (1 GiB: EMNIST's largest set is 0.55 GiB)."""
+
+
+def _open(path: Path) -> BinaryIO:
+    """The file's bytes, inflated as they are read when it is gzip-compressed."""
+    with path.open("rb") as handle:
+        gzipped = handle.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if gzipped else path.open("rb")  # noqa: SIM115
+
+
+def _read_exactly(handle: BinaryIO, count: int, path: Path) -> bytes:
     try:
-        return gzip.decompress(raw)
+        return handle.read(count)
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"{path}: damaged gzip file ({exc}); download it again") from exc
 
@@ -45,12 +54,37 @@ def read_idx(path: str | os.PathLike[str], expected_ndim: int | None = None) -> 
     """Read an IDX file (gzip or not) into a NumPy array, checking its header against its size.
 
     ``expected_ndim`` (1 for labels, 3 for images) turns a swapped images/labels file into a clear
-    error instead of a shape mismatch later.
+    error instead of a shape mismatch later. A gzip file is inflated only as far as its header
+    promises, so a small file that would inflate to gigabytes is refused, not unpacked.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    data = _read_bytes(path)
+    with _open(path) as handle:
+        magic_bytes = _read_exactly(handle, 4, path)
+        dims, dtype = _header(path, handle, magic_bytes, expected_ndim)
+        expected_bytes = math.prod(dims) * dtype.itemsize
+        if expected_bytes > MAX_BYTES:
+            raise DataError(
+                f"{path}: the header promises shape {list(dims)} ({expected_bytes:,} bytes), "
+                f"more than any digit set ({MAX_BYTES:,} bytes at most); refusing to read it"
+            )
+        body = _read_exactly(handle, expected_bytes + 1, path)
+    if len(body) != expected_bytes:
+        problem = "truncated" if len(body) < expected_bytes else "has extra bytes"
+        follow = f"{len(body)} bytes follow" if len(body) < expected_bytes else "more follow"
+        raise DataError(
+            f"{path}: {problem}: the header promises shape {list(dims)} "
+            f"({expected_bytes} bytes of data) but {follow}"
+        )
+    array = np.frombuffer(body, dtype=dtype).reshape(dims)
+    return array.astype(dtype.newbyteorder("="), copy=True)
+
+
+def _header(
+    path: Path, handle: BinaryIO, data: bytes, expected_ndim: int | None
+) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and type an IDX header (magic number, then one uint32 per dimension) gives."""
     if len(data) < 4:
         raise DataError(f"{path}: only {len(data)} bytes, too short to be an IDX file")
     magic = int.from_bytes(data[:4], "big")
@@ -65,21 +99,12 @@ def read_idx(path: str | os.PathLike[str], expected_ndim: int | None = None) -> 
             f"{path}: magic number 0x{magic:08X} says {ndim}-D data, expected "
             f"{_KIND.get(expected_ndim, f'{expected_ndim}-D data')}"
         )
-    header_len = 4 + 4 * ndim
-    if len(data) < header_len:
-        raise DataError(f"{path}: truncated header ({len(data)} bytes, expected {header_len})")
-    dims = struct.unpack(f">{ndim}I", data[4:header_len])
-    dtype = _TYPES[data[2]]
-    expected_bytes = math.prod(dims) * dtype.itemsize
-    body = len(data) - header_len
-    if body != expected_bytes:
-        problem = "truncated" if body < expected_bytes else "has extra bytes"
+    sizes = _read_exactly(handle, 4 * ndim, path)
+    if len(sizes) < 4 * ndim:
         raise DataError(
-            f"{path}: {problem}: the header promises shape {list(dims)} "
-            f"({expected_bytes} bytes of data) but {body} bytes follow"
+            f"{path}: truncated header ({4 + len(sizes)} bytes, expected {4 + 4 * ndim})"
         )
-    array = np.frombuffer(data, dtype=dtype, offset=header_len).reshape(dims)
-    return array.astype(dtype.newbyteorder("="), copy=True)
+    return struct.unpack(f">{ndim}I", sizes), _TYPES[data[2]]
 
 
 def write_idx(array: np.ndarray, path: str | os.PathLike[str]) -> Path:

@@ -9,8 +9,10 @@ object: opening a checkpoint never runs code.
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,9 @@ from .recipes import Recipe
 
 FORMAT = "mnist-course-checkpoint"
 FORMAT_VERSION = 1
+MAX_BYTES = 1 << 30
+"""The most a checkpoint may hold unpacked (1 GiB): far above any course model with its optimizer
+state, far below what would take the machine."""
 
 
 class CheckpointError(CourseError):
@@ -75,9 +80,65 @@ def save_checkpoint(
             "torchvision": str(torchvision.__version__),
         },
     }
-    with atomic_write(path) as handle:
-        torch.save(payload, handle)
+    _write(path, payload)
     return Path(path)
+
+
+def _write(path: str | os.PathLike[str], payload: dict[str, Any]) -> None:
+    """Serialise in memory first: a full disk is then a plain, named write error."""
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    with atomic_write(path) as handle:
+        handle.write(buffer.getbuffer())
+
+
+def _check_archive(path: Path) -> None:
+    """Before unpickling: the zip's members are whole (CRC) and not absurdly large."""
+    if not zipfile.is_zipfile(path):
+        return  # not torch.save's zip format: torch.load says what it is
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if any(m.filename.endswith("/constants.pkl") for m in members):
+                raise CheckpointError(
+                    f"{path}: a TorchScript export (what the export command writes), not a "
+                    "checkpoint; load it with torch.jit.load, or give the .pt checkpoint it "
+                    "was exported from"
+                )
+            unpacked = sum(m.file_size for m in members)
+            if unpacked > MAX_BYTES:
+                raise CheckpointError(
+                    f"{path}: unpacks to {unpacked:,} bytes, more than any course model "
+                    f"({MAX_BYTES:,} at most); refusing to load it"
+                )
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise CheckpointError(f"{path}: damaged or not a PyTorch checkpoint ({exc})") from exc
+    if damaged is not None:
+        raise CheckpointError(
+            f"{path}: damaged: its part {damaged!r} no longer matches its checksum (the file "
+            "changed on disk or in a copy); retrain, or copy it again"
+        )
+
+
+def _check_tensors(path: Path, value: Any, where: str = "") -> None:
+    """Refuse a tensor that claims more values than its file stores (a view over a few values
+    expanded to billions), before anything reads it."""
+    if isinstance(value, torch.Tensor):
+        claimed = value.numel() * value.element_size()
+        stored = value.untyped_storage().nbytes()
+        if claimed > stored or claimed > MAX_BYTES:
+            shape = "x".join(map(str, value.shape))
+            raise CheckpointError(
+                f"{path}: tensor {where or 'in it'} has shape {shape} ({claimed:,} bytes) but "
+                f"the file stores {stored:,} bytes for it; refusing to load it"
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_tensors(path, item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_tensors(path, item, f"{where}[{index}]")
 
 
 def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -87,6 +148,7 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise CheckpointError(f"{path}: is a folder, not a checkpoint file")
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    _check_archive(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -112,6 +174,7 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         )
     if payload.get("format_version", 0) > FORMAT_VERSION:
         raise CheckpointError(f"{path}: written by a newer mnist-course; upgrade to read it")
+    _check_tensors(path, payload)
     return payload
 
 
@@ -119,8 +182,7 @@ def update_metrics(path: str | os.PathLike[str], **metrics: float) -> None:
     """Add figures measured after training (e.g. test accuracy) to a checkpoint, atomically."""
     payload = read_checkpoint(path)
     payload["metrics"].update(metrics)
-    with atomic_write(path) as handle:
-        torch.save(payload, handle)
+    _write(path, payload)
 
 
 @dataclass
@@ -158,6 +220,10 @@ def load_checkpoint(
         card = dict(payload.get("card") or {}) | {"epoch": epoch, **metrics}
     except (KeyError, TypeError, ValueError, AttributeError, CourseError) as exc:
         raise CheckpointError(f"{path}: malformed checkpoint metadata ({exc})") from exc
+    twice = sorted({name for name in classes if classes.count(name) > 1})
+    if twice or not classes:
+        problem = f"{', '.join(map(repr, twice))} named twice" if twice else "no class names"
+        raise CheckpointError(f"{path}: malformed checkpoint metadata ({problem})")
     if network is None:
         if arch not in ARCHITECTURES:
             raise CheckpointError(

@@ -33,7 +33,7 @@ from ..runtime import pick_device, seed_everything
 from .engine import Diverged, Precision, ProgressHook, Stopped, evaluate, train_one_epoch
 from .optim import Schedule, make_optimizer
 from .recipes import Recipe, get_recipe
-from .run import Run, TrainResult, check_output_path
+from .run import Run, TrainResult, check_output_path, data_fingerprint
 
 
 @dataclass
@@ -100,7 +100,7 @@ def train(
     The best epoch is chosen by validation accuracy, or by training accuracy when there is no
     validation set (``result.selected_by`` says which). Setting ``stop`` (from another thread,
     e.g. a Cancel button) ends the run within one batch, like the stop button; ``on_progress``
-    hears ``(step, steps, mean_loss)`` every few batches.
+    hears ``(step, steps, mean_loss)`` after every batch.
     """
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     train_data.require_labels()
@@ -109,9 +109,7 @@ def train(
     _use_available_cores(device)
     seed_everything(recipe.seed)
     if isinstance(model, Classifier):  # go on training a trained model, its normalisation kept
-        if model.classes != train_data.classes:
-            raise CourseError(f"the model reads {model.num_classes} classes but the training "
-                              f"data has {train_data.num_classes}")  # fmt: skip
+        model.require_classes(train_data.classes, f"the training data ({train_data.source})")
         classifier = model.to(device)
     else:
         network, arch = _network_for(recipe, train_data, model)
@@ -136,7 +134,8 @@ def train(
     schedule = Schedule(recipe, optimizer, len(batches))
     precision = Precision.for_device(device)
     selected_by = "val_accuracy" if val_data is not None and len(val_data) else "train_accuracy"
-    run = Run(classifier, recipe, optimizer, schedule, batches, checkpoint, selected_by)
+    data = data_fingerprint(train_data, val_data) if checkpoint is not None else None
+    run = Run(classifier, recipe, optimizer, schedule, batches, checkpoint, selected_by, data)
 
     status = "completed"
     with run.lock():

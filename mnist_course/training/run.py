@@ -11,6 +11,7 @@ cannot interleave their checkpoints at one path.
 from __future__ import annotations
 
 import copy
+import hashlib
 import math
 import os
 from contextlib import AbstractContextManager, nullcontext
@@ -23,6 +24,7 @@ import torch
 from ..atomic import exclusive_lock
 from ..classifier import Classifier
 from ..data.batches import BatchIterator
+from ..data.dataset import DigitDataset
 from ..errors import CourseError
 from .checkpoint import (
     CheckpointError,
@@ -91,11 +93,27 @@ def check_output_path(path: str | os.PathLike[str]) -> Path:
             try:
                 read_checkpoint(target)
             except CheckpointError as exc:
+                reason = str(exc).removeprefix(f"{target}: ")
                 raise CourseError(
-                    f"{target}: exists and is not a checkpoint of this course; refusing to "
-                    "overwrite it (choose another path)"
+                    f"{target}: exists and cannot be read as a checkpoint of this course "
+                    f"({reason}); refusing to overwrite it (choose another path, or move the "
+                    "file away first)"
                 ) from exc
     return path
+
+
+def data_fingerprint(train: DigitDataset, validation: DigitDataset | None) -> dict[str, str]:
+    """Short digests of the training and validation sets: a resumed run must see the same."""
+
+    def digest(data: DigitDataset | None) -> str:
+        if data is None or len(data) == 0:
+            return "none"
+        hashed = hashlib.blake2b(data.images.numpy().tobytes(), digest_size=8)
+        if data.labels is not None:
+            hashed.update(data.labels.numpy().tobytes())
+        return f"{len(data)} images, {hashed.hexdigest()}"
+
+    return {"training set": digest(train), "validation set": digest(validation)}
 
 
 class Run:
@@ -110,8 +128,9 @@ class Run:
         batches: BatchIterator,
         checkpoint: Path | None,
         selected_by: str,
+        data: dict[str, str] | None = None,
     ) -> None:
-        self.model, self.recipe = model, recipe
+        self.model, self.recipe, self.data = model, recipe, data or {}
         self.optimizer, self.schedule, self.batches = optimizer, schedule, batches
         self.checkpoint = checkpoint
         self.state = RunState(selected_by)
@@ -151,6 +170,7 @@ class Run:
             "scheduler": self.schedule.state_dict(),
             "batch_generator": self.batches.generator.get_state(),
             "run": asdict(self.state) | {"history": None},
+            "data": self.data,
         }
         assert self.checkpoint is not None
         save_checkpoint(last_checkpoint_path(self.checkpoint), self.model,
@@ -175,6 +195,7 @@ class Run:
         saved = load_checkpoint(last, network=copy.deepcopy(self.model.network))
         self.model.network.load_state_dict(saved.model.network.state_dict())
         state = saved.training_state or {}
+        _check_same_data(state.get("data") or {}, self.data, last)
         try:
             self.optimizer.load_state_dict(state["optimizer"])
             self.schedule.load_state_dict(state["scheduler"])
@@ -212,6 +233,17 @@ class Run:
             device=device,
             checkpoint=self.checkpoint if self.wrote_best else None,
             last_checkpoint=last_checkpoint_path(self.checkpoint) if self.wrote_last else None,
+        )
+
+
+def _check_same_data(saved: dict[str, str], asked: dict[str, str], path: Path) -> None:
+    """Resuming continues on the data the run started on (older checkpoints did not record it)."""
+    changed = [f"{key}: {saved[key]} -> {value}" for key, value in asked.items()
+               if key in saved and saved[key] != value]  # fmt: skip
+    if changed:
+        raise CheckpointError(
+            f"{path} was trained on other data ({'; '.join(changed)}); resume with the same "
+            "--source, --limit and --validation, or start a new run"
         )
 
 
