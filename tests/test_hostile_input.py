@@ -324,3 +324,28 @@ def test_warnings_are_not_printed_beside_the_error_line(tmp_path):
     path.write_text("\n".join(lines) + "\n")
     result = run_cli("info", "--source", f"csv:{path}")
     assert_refused(result, str(path), "line 3", "label inf")
+
+
+def test_finetune_never_overwrites_a_users_file(checkpoint, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    result = run_cli("finetune", "--checkpoint", str(checkpoint), "--images", str(tmp_path),
+                     "--source", "digits", "--out", str(notes))  # fmt: skip
+    assert_refused(result, str(notes), "refusing to overwrite")
+    assert notes.read_text() == "my notes\n"
+
+
+@pytest.mark.parametrize(
+    "size, pixels", [((280, 280), {(140, 140): 0}), ((20000, 20), {})], ids=["speck", "strip"]
+)
+def test_pictures_that_hold_no_digit_are_refused(checkpoint, tmp_path, size, pixels):
+    from PIL import Image
+
+    picture = Image.new("L", size, 255)
+    for xy, shade in pixels.items():
+        picture.putpixel(xy, shade)
+    if not pixels:
+        picture.paste(0, (9000, 5, 11000, 15))  # a dark bar in a very long strip
+    path = tmp_path / "picture.png"
+    picture.save(path)
+    assert_refused(run_cli("predict", "--checkpoint", str(checkpoint), str(path)), str(path))
