@@ -126,6 +126,8 @@ def plot_confusion_matrix(
     bar.set_label("share of the row, mistakes" if normalize else "mistakes (count)")
     if normalize:
         bar.formatter = PercentFormatter(1.0)
+    else:
+        bar.locator = MaxNLocator(integer=True)  # counts: 0, 1, 2, ... never 0.5
     if count <= 15:
         _label_cells(axes, values, diagonal, largest, normalize)
     axes.set_xticks(range(count), list(classes))

@@ -77,6 +77,7 @@ def test_the_confusion_matrix_shows_its_mistakes_on_their_own_scale():
     matrix_box, bar_box = axes.get_window_extent(), bar.get_window_extent()
     assert abs(bar_box.height - matrix_box.height) < 1 and abs(bar_box.y0 - matrix_box.y0) < 1
     assert bar.get_ylabel() == "mistakes (count)"
+    assert all(tick == round(tick) for tick in bar.get_yticks()), "whole counts on the bar"
 
 
 def test_misread_digits_are_titled_in_readable_type(digits):
