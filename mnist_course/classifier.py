@@ -30,6 +30,9 @@ from .errors import CourseError
 class Classifier(nn.Module):
     """``network`` with its input normalisation in front and its class names beside it."""
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(
         self,
         network: nn.Module,

@@ -170,14 +170,15 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
         )
     model.require_classes(data.classes, data.source, model=str(args.checkpoint))
     scores = evaluate(model, data)
-    report = per_class_report(scores.labels, scores.predictions, model.classes)
+    labels = scores.true_labels
+    report = per_class_report(labels, scores.predictions, model.classes)
     return {
         "checkpoint": str(args.checkpoint),
         "data": data.source,
         "examples": len(data),
         "accuracy": scores.accuracy,
         "loss": scores.loss,
-        "confusion_matrix": confusion(scores.labels, scores.predictions, data.num_classes).tolist(),
+        "confusion_matrix": confusion(labels, scores.predictions, data.num_classes).tolist(),
         "per_class": [{"class": name, **row} for name, row in report.to_dict("index").items()],
     }
 

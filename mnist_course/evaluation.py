@@ -49,7 +49,7 @@ def balanced_report(
     """
     sample = balanced_sample(data, per_class=per_class, seed=seed)
     scores = evaluate(model, sample)
-    return per_class_report(scores.labels, scores.predictions, data.classes)
+    return per_class_report(scores.true_labels, scores.predictions, data.classes)
 
 
 def misclassified(scores: Evaluation, classes: Sequence[str], top: int = 3) -> pd.DataFrame:
@@ -59,7 +59,7 @@ def misclassified(scores: Evaluation, classes: Sequence[str], top: int = 3) -> p
     best, guesses = probabilities.topk(min(top, probabilities.shape[1]), dim=1)
     table = pd.DataFrame({
         "index": wrong.numpy(),
-        "true": [classes[i] for i in scores.labels[wrong]],
+        "true": [classes[i] for i in scores.true_labels[wrong]],
         "predicted": [classes[i] for i in scores.predictions[wrong]],
         "confidence": best[:, 0].numpy(),
         "top_guesses": [

@@ -115,6 +115,7 @@ def _export_onnx(wrapper: nn.Module, example: torch.Tensor, out: Path) -> np.nda
     except Exception:
         sys.stderr.write(narration.getvalue())
         raise
+    assert program is not None  # export without a file name returns the program
     proto = program.model_proto
     proto.metadata_props.add(key=MARK, value="onnx")
     with atomic_write(out) as handle:

@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, cast
 
 from ..errors import DataError
 
@@ -47,8 +47,9 @@ class CsvFile:
     gzipped: bool
     encoding: str
 
-    def open_bytes(self) -> BinaryIO:
-        return gzip.open(self.path, "rb") if self.gzipped else self.path.open("rb")  # noqa: SIM115
+    def open_bytes(self) -> IO[bytes]:
+        opened = gzip.open(self.path, "rb") if self.gzipped else self.path.open("rb")  # noqa: SIM115
+        return cast(IO[bytes], opened)
 
     def open(self) -> io.TextIOWrapper:
         return io.TextIOWrapper(self.open_bytes(), encoding=self.encoding, newline="")

@@ -13,7 +13,7 @@ import os
 import struct
 import zlib
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, cast
 
 import numpy as np
 
@@ -36,14 +36,15 @@ MAX_BYTES = 1 << 30
 """The most data an IDX file's header may promise (1 GiB: EMNIST's largest set is 0.55 GiB)."""
 
 
-def _open(path: Path) -> BinaryIO:
+def _open(path: Path) -> IO[bytes]:
     """The file's bytes, inflated as they are read when it is gzip-compressed."""
     with path.open("rb") as handle:
         gzipped = handle.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rb") if gzipped else path.open("rb")  # noqa: SIM115
+    opened = gzip.open(path, "rb") if gzipped else path.open("rb")  # noqa: SIM115
+    return cast(IO[bytes], opened)
 
 
-def _read_exactly(handle: BinaryIO, count: int, path: Path) -> bytes:
+def _read_exactly(handle: IO[bytes], count: int, path: Path) -> bytes:
     try:
         return handle.read(count)
     except (OSError, EOFError, zlib.error) as exc:
@@ -82,7 +83,7 @@ def read_idx(path: str | os.PathLike[str], expected_ndim: int | None = None) -> 
 
 
 def _header(
-    path: Path, handle: BinaryIO, data: bytes, expected_ndim: int | None
+    path: Path, handle: IO[bytes], data: bytes, expected_ndim: int | None
 ) -> tuple[tuple[int, ...], np.dtype]:
     """The shape and type an IDX header (magic number, then one uint32 per dimension) gives."""
     if len(data) < 4:

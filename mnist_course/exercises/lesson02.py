@@ -101,7 +101,7 @@ def _trained_network() -> tuple[dict[str, torch.Tensor], float]:
         inputs = norm.apply(data.images.float().div(255).unsqueeze(1))
         optimizer = torch.optim.SGD(network.parameters(), lr=0.1)
         for _ in range(30):
-            loss = F.nll_loss(network(inputs), data.labels)
+            loss = F.nll_loss(network(inputs), data.require_labels())
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -41,6 +41,11 @@ def _diverging_rate(answer: Any, context: dict[str, Any]) -> str:
     return f"at {value:g} the loss blew up to NaN or infinity: too far a step for this model."
 
 
+def _grad(parameter: torch.Tensor) -> torch.Tensor:
+    assert parameter.grad is not None, "the reference model has gradients"
+    return parameter.grad
+
+
 @exercise(
     "04.2",
     "one step of SGD by hand: a function sgd_step(params, lr) that moves each weight by -lr * grad",
@@ -76,7 +81,7 @@ def _sgd_step(answer: Any, context: dict[str, Any]) -> str:
             "the weights did not move: update each one in place (p -= lr * p.grad) inside "
             "torch.no_grad()."
         )
-    upward = [b + 0.1 * p.grad for b, p in zip(before, theirs.parameters(), strict=True)]
+    upward = [b + 0.1 * _grad(p) for b, p in zip(before, theirs.parameters(), strict=True)]
     if all(torch.allclose(a, u, atol=1e-6) for a, u in zip(after, upward, strict=True)):
         raise Off("the weights moved up the gradient: subtract lr * p.grad to go down.")
     if not all(torch.allclose(a, e, atol=1e-6) for a, e in zip(after, expected, strict=True)):

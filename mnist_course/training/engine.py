@@ -152,11 +152,16 @@ class Evaluation:
     labels: torch.Tensor | None
 
     @property
-    def correct(self) -> torch.Tensor:
-        """A boolean per example: was the prediction right?"""
+    def true_labels(self) -> torch.Tensor:
+        """The labels scored against (an error for unlabeled data)."""
         if self.labels is None:
             raise ValueError("unlabeled data: there is nothing to be right about")
-        return self.predictions == self.labels
+        return self.labels
+
+    @property
+    def correct(self) -> torch.Tensor:
+        """A boolean per example: was the prediction right?"""
+        return self.predictions == self.true_labels
 
 
 def model_device(model: nn.Module) -> torch.device:

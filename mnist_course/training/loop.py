@@ -159,7 +159,7 @@ def train(
                 if device.type == "cuda":
                     torch.cuda.synchronize()
                 seconds, lr = time.perf_counter() - started, schedule.lr
-                val = evaluate(classifier, val_data) if selected_by == "val_accuracy" else None
+                val = evaluate(classifier, val_data) if val_data else None
                 schedule.after_epoch(val.loss if val else scores.loss)
                 history = run.end_epoch({
                     "epoch": epoch, "train_loss": scores.loss, "train_accuracy": scores.accuracy,

@@ -232,7 +232,9 @@ class Run:
             train_seconds=float(history["seconds"].sum()) if len(history) else 0.0,
             device=device,
             checkpoint=self.checkpoint if self.wrote_best else None,
-            last_checkpoint=last_checkpoint_path(self.checkpoint) if self.wrote_last else None,
+            last_checkpoint=last_checkpoint_path(self.checkpoint)
+            if self.checkpoint and self.wrote_last
+            else None,
         )
 
 
