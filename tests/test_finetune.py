@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from mnist_course import finetune as finetune_module
@@ -165,3 +166,13 @@ def test_mnist_mix_zero_set_on_the_module_means_none(base, tmp_path, monkeypatch
     own = load_own_digits(write_own_digits(tmp_path / "mine"), DIGIT_CLASSES)
     report = finetune_own(load_checkpoint(base).model, own, load_sklearn_digits(), epochs=1)
     assert report.mnist_mixed_in == 0 and report.status == "completed"
+
+
+def test_lesson_09_asks_check_ready_and_reads_the_tuned_model_on_a_second_pad():
+    """The lesson once counted PNG files itself (and disagreed with finetune), and handed the
+    tuned model to the first pad, so both pads read with it and mirrored each other."""
+    notebook = Path(__file__).parents[1] / "notebooks" / "09_your_own_handwriting.ipynb"
+    code = "\n".join(cell.source for cell in nbformat.read(notebook, as_version=4).cells
+                     if cell.cell_type == "code")  # fmt: skip
+    assert "check_ready(own)" in code and ".glob(" not in code
+    assert "DrawingPad(tuned" in code and ".use(tuned)" not in code
