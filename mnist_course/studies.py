@@ -110,7 +110,8 @@ def data_size_study(
     """How much data does a model need? ``recipe`` on stratified shares of ``train_data``.
 
     Each run trains on ``fraction`` of ``train_data`` (a seeded, stratified draw, as the recipe's
-    ``train_fraction``) and is validated on the same ``val_data``, so only the amount changes.
+    ``train_fraction``) for the recipe's epochs and is validated on the same ``val_data``. A
+    smaller share therefore also takes fewer optimiser steps (an epoch of less data is shorter).
     R0 trained on 20 % of its data: ``fractions=[0.05, 0.2, 1.0]`` puts that choice in context.
     """
     settings = [{"train_fraction": fraction} for fraction in fractions]
