@@ -36,7 +36,8 @@ class Gallery(LiveWidget):
         else:
             self.sets = {"images": data}
         self.per_page, self.columns, self.zoom, self.seed = per_page, columns, zoom, seed
-        self.page, self.chosen = 0, ()
+        self.page = 0
+        self.chosen: tuple[int, ...] = ()
         first = next(iter(self.sets.values()))
         self.which = widgets.ToggleButtons(options=list(self.sets))
         self.which.layout.display = "" if len(self.sets) > 1 else "none"
@@ -130,7 +131,7 @@ class Gallery(LiveWidget):
         grid = make_grid(torch.cat([images, empty]), nrow=self.columns, padding=1, pad_value=GAP)
         picture = Image.fromarray(grid[0].numpy())
         return picture.resize(
-            (picture.width * self.zoom, picture.height * self.zoom), Image.NEAREST
+            (picture.width * self.zoom, picture.height * self.zoom), Image.Resampling.NEAREST
         )
 
     def _show(self, note: str = "") -> None:

@@ -163,8 +163,8 @@ def plot_probabilities(
     With ``true_label`` (the class's index) the title names it and its bar is green; a wrong
     prediction's bar is red.
     """
-    probabilities = np.asarray(probabilities)
-    predicted = int(probabilities.argmax())
+    shares = np.asarray(probabilities)
+    predicted = int(shares.argmax())
     columns = 2 if image is not None else 1
     figure, axes = plt.subplots(
         1, columns, figsize=(3 + 4 * columns, 2.8), width_ratios=[1, 3][-columns:]
@@ -178,11 +178,11 @@ def plot_probabilities(
     colours[predicted] = "tab:orange" if true_label is None else "tab:red"
     if true_label is not None:
         colours[int(true_label)] = "tab:green"
-    bars_axes.bar(range(len(classes)), probabilities, color=colours)
+    bars_axes.bar(range(len(classes)), shares, color=colours)
     bars_axes.set(xticks=range(len(classes)), xticklabels=classes, ylim=(0, 1),
                   xlabel="class", ylabel="probability")  # fmt: skip
     _percent_axis(bars_axes)
-    title = f"prediction: {classes[predicted]} ({percent(probabilities[predicted])})"
+    title = f"prediction: {classes[predicted]} ({percent(shares[predicted])})"
     if true_label is not None:
         verdict = "right" if int(true_label) == predicted else "wrong"
         title = f"true label: {classes[int(true_label)]}, {title}, {verdict}"
