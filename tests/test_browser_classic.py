@@ -129,7 +129,9 @@ def test_gallery_pages_and_filters_in_the_classic_notebook(server, browser):
     status = gallery.locator(".mnist-gallery-status")
     picture = gallery.locator("img.mnist-gallery-picture")
     try:
-        expect(status).to_contain_text(re.compile(r"page 1 of [\d,]+ · images 1–100 of [\d,]+ \(all"))
+        expect(status).to_contain_text(
+            re.compile(r"page 1 of [\d,]+ · images 1–100 of [\d,]+ \(all")
+        )
     except AssertionError as missing:
         raise AssertionError(
             f"no gallery; the outputs: {_output_texts(page)}; the console: {heard}"
@@ -146,7 +148,9 @@ def test_gallery_pages_and_filters_in_the_classic_notebook(server, browser):
     for digit in ("3", "5"):
         gallery.locator(f".mnist-gallery-class-{digit} input").check()
     gallery.locator(".mnist-gallery-filter").click()
-    expect(status).to_contain_text(re.compile(r"page 1 of [\d,]+ · images 1–[\d,]+ of [\d,]+ \(only 3, 5"))
+    expect(status).to_contain_text(
+        re.compile(r"page 1 of [\d,]+ · images 1–[\d,]+ of [\d,]+ \(only 3, 5")
+    )
     page.close()
 
 
