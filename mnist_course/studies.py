@@ -1,4 +1,4 @@
-"""Studies: learning rate, batch size, a grid search, amount of data, architectures side by side.
+"""Studies: learning rate, batch size, grid and random search, amount of data, architectures.
 
 Every study trains one run per setting (and per seed), and returns a ``Study``: a tidy DataFrame
 with one row per run, the per-epoch histories for curves, and a summary with mean and standard
@@ -16,16 +16,25 @@ progress bar over its runs (``progress=False`` hides it) and then prints one lin
 [0.001, 0.1]
 >>> float(study.best()["lr"])           # the best mean validation accuracy
 0.1
+
+``lr_range_test`` is the quick look before a sweep (fastai's ``lr_find``): one short run whose
+rate grows every batch, the loss recorded at each rate.
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+import torch
+import torch.nn.functional as F
+from sklearn.model_selection import ParameterGrid, ParameterSampler
+from torch import nn
 
 from . import formatting
 from .data.dataset import DigitDataset
@@ -217,13 +226,47 @@ def grid_search(
 ) -> Study:
     """Every combination of ``grid`` (e.g. ``{"lr": [...], "batch_size": [...]}``).
 
-    Pick the winner with ``study.best()`` (validation accuracy); score it on the test set once.
+    The combinations are scikit-learn's ``ParameterGrid``'s; the study's parameters keep the
+    grid's order. Pick the winner with ``study.best()`` (validation accuracy); score it on the
+    test set once.
     """
-    names = list(grid)
-    settings = [
-        dict(zip(names, values, strict=True)) for values in itertools.product(*grid.values())
-    ]
+    settings = [_in_order(setting, grid) for setting in ParameterGrid(grid)]
     return run_study(recipe, settings, train_data, val_data, seeds, progress, **recipe_changes)
+
+
+def random_search(
+    recipe: Recipe | str,
+    train_data: DigitDataset,
+    val_data: DigitDataset,
+    space: Mapping[str, Any],
+    n_iter: int,
+    random_state: int = 0,
+    seeds: Sequence[int] = (0,),
+    progress: bool = True,
+    **recipe_changes: Any,
+) -> Study:
+    """``n_iter`` settings drawn at random from ``space``: a grid search's budget, spent freely.
+
+    ``space`` maps each parameter to a list (drawn from uniformly) or a scipy.stats distribution
+    (``loguniform(0.01, 1)`` for a learning rate); the draws are scikit-learn's
+    ``ParameterSampler``'s, the same for the same ``random_state``. A drawn number is rounded to
+    three significant figures (it reads as a rate is written; a whole number stays whole).
+    """
+    draws = ParameterSampler(dict(space), n_iter=n_iter, random_state=random_state)
+    settings = [_in_order({k: _plain(v) for k, v in draw.items()}, space) for draw in draws]
+    return run_study(recipe, settings, train_data, val_data, seeds, progress, **recipe_changes)
+
+
+def _in_order(setting: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """``setting`` with its keys in the order of ``names`` (scikit-learn sorts them)."""
+    return {name: setting[name] for name in names}
+
+
+def _plain(value: Any) -> Any:
+    """A numpy number as Python's own: an int stays an int, a float gets 3 significant figures."""
+    if hasattr(value, "item"):
+        value = value.item()
+    return float(f"{value:.3g}") if isinstance(value, float) else value
 
 
 def compare_architectures(
@@ -262,3 +305,69 @@ def compare_architectures(
             })  # fmt: skip
             bar.score(result.best_score, result.status)
     return pd.DataFrame(rows).set_index("recipe") if rows else pd.DataFrame()
+
+
+def lr_range_test(
+    model: nn.Module,
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    start: float = 1e-6,
+    end: float = 10.0,
+    steps: int = 100,
+    optimizer: torch.optim.Optimizer | None = None,
+    smoothing: float = 0.98,
+    stop_factor: float = 4.0,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = F.nll_loss,
+) -> pd.DataFrame:
+    """The loss against a learning rate that grows every batch, as fastai's ``lr_find``.
+
+    One training step per batch of ``batches`` (a DataLoader; it starts again when it runs
+    out), the rate growing by the same factor each step, from ``start`` to ``end`` in ``steps``
+    (torch's ``ExponentialLR``). The loss is smoothed as fastai does (an exponential moving
+    average, ``smoothing`` 0.98, corrected for its start) and the test stops early once the
+    smoothed loss is ``stop_factor`` times its lowest or no longer a number. ``optimizer``
+    defaults to plain SGD; ``loss_fn`` to ``F.nll_loss`` (the course's models end in
+    LogSoftmax). The model and the optimizer are put back as they were afterwards.
+
+    Returns one row per step: ``step``, ``lr`` (the rate of that step), ``loss``,
+    ``smoothed_loss``.
+    """
+    device = next(model.parameters()).device
+    optimizer = optimizer or torch.optim.SGD(model.parameters(), lr=start)
+    saved = copy.deepcopy(model.state_dict()), copy.deepcopy(optimizer.state_dict())
+    for group in optimizer.param_groups:
+        group["lr"] = start
+        group.pop("initial_lr", None)
+    growth = (end / start) ** (1 / max(steps - 1, 1))
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=growth)
+    rows: list[dict[str, float]] = []
+    average, lowest = 0.0, math.inf
+    model.train()
+    try:
+        for step, (images, labels) in enumerate(itertools.islice(_again(batches), steps)):
+            lr = scheduler.get_last_lr()[0]
+            loss = loss_fn(model(images.to(device)), labels.to(device))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            average = smoothing * average + (1 - smoothing) * loss.item()
+            smoothed = average / (1 - smoothing ** (step + 1))
+            rows.append({"step": step, "lr": lr, "loss": loss.item(), "smoothed_loss": smoothed})
+            if not math.isfinite(smoothed) or smoothed > stop_factor * lowest:
+                break
+            lowest = min(lowest, smoothed)
+    finally:
+        model.load_state_dict(saved[0])
+        optimizer.load_state_dict(saved[1])
+    return pd.DataFrame(rows, columns=["step", "lr", "loss", "smoothed_loss"])
+
+
+def _again(batches: Iterable[Any]) -> Iterator[Any]:
+    """The batches over and over (a new pass, a new shuffle), or nothing if there are none."""
+    while True:
+        empty = True
+        for batch in batches:
+            empty = False
+            yield batch
+        if empty:
+            return

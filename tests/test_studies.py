@@ -6,6 +6,9 @@ import re
 
 import numpy as np
 import pytest
+import torch
+from scipy.stats import loguniform
+from torch.utils.data import DataLoader, TensorDataset
 
 from mnist_course import studies
 from mnist_course.formatting import percent
@@ -160,3 +163,62 @@ def test_data_size_study_trains_on_growing_stratified_shares(parts):
     accuracy = study.runs.set_index("train_fraction")["val_accuracy"]
     assert accuracy[1.0] > accuracy[0.1], "ten times the data must beat a tenth of it"
     assert set(study.histories["train_fraction"]) == {0.1, 0.5, 1.0}
+
+
+def test_grid_search_keeps_the_grids_order_of_parameters(parts):
+    """scikit-learn's ParameterGrid sorts the names; the study keeps them as the grid gives them."""
+    grid = {"lr": [0.05], "batch_size": [32, 64]}
+    study = studies.grid_search(MLP, *parts, grid, epochs=1, progress=False)
+    assert study.parameters == ["lr", "batch_size"]
+    assert list(study.summary().index.names) == ["lr", "batch_size"]
+
+
+def test_random_search_draws_its_budget_the_same_way_each_time(parts):
+    space = {"lr": loguniform(0.01, 0.3), "batch_size": [32, 64, 128]}
+    study = studies.random_search(MLP, *parts, space, n_iter=3, epochs=1, progress=False)
+    again = studies.random_search(MLP, *parts, space, n_iter=3, epochs=1, progress=False)
+    assert len(study.runs) == 3 and study.parameters == ["lr", "batch_size"]
+    assert study.runs["lr"].tolist() == again.runs["lr"].tolist(), "same random_state, same draws"
+    for lr, size in zip(study.runs["lr"], study.runs["batch_size"], strict=True):
+        assert type(lr) is float and 0.01 <= lr <= 0.3 and float(f"{lr:.3g}") == lr
+        assert type(size) is int and size in (32, 64, 128)
+    other = studies.random_search(
+        MLP, *parts, space, n_iter=3, random_state=1, epochs=1, progress=False
+    )
+    assert other.runs["lr"].tolist() != study.runs["lr"].tolist()
+
+
+def range_test_batches(digits, count=30):
+    images = digits.train.images[: count * 16].float().div(255).unsqueeze(1)
+    return DataLoader(TensorDataset(images, digits.train.labels[: count * 16]), batch_size=16)
+
+
+def test_lr_range_test_grows_the_rate_every_batch_and_puts_the_model_back(digits):
+    torch.manual_seed(0)
+    model = build_model("mlp")
+    before = {name: tensor.clone() for name, tensor in model.state_dict().items()}
+    curve = studies.lr_range_test(model, range_test_batches(digits), start=1e-4, end=1.0,
+                                  steps=50, stop_factor=math.inf)  # fmt: skip
+    assert list(curve.columns) == ["step", "lr", "loss", "smoothed_loss"]
+    assert len(curve) == 50, "30 batches, then the loader again: 50 steps"
+    assert curve["lr"].iloc[0] == pytest.approx(1e-4) and curve["lr"].iloc[-1] == pytest.approx(1)
+    ratios = curve["lr"].iloc[1:].to_numpy() / curve["lr"].iloc[:-1].to_numpy()
+    assert ratios == pytest.approx(np.full(49, 1e4 ** (1 / 49))), "the same factor every step"
+    assert curve["smoothed_loss"].iloc[0] == pytest.approx(curve["loss"].iloc[0])
+    assert curve["smoothed_loss"].iloc[-5:].mean() < curve["smoothed_loss"].iloc[:5].mean()
+    after = model.state_dict()
+    assert all(torch.equal(before[name], after[name]) for name in before), "weights put back"
+
+
+def test_lr_range_test_stops_once_the_loss_blows_up(digits):
+    torch.manual_seed(0)
+    model = build_model("mlp")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.03, momentum=0.9)
+    curve = studies.lr_range_test(model, range_test_batches(digits), start=1e-3, end=1e4,
+                                  steps=100, optimizer=optimizer)  # fmt: skip
+    assert 5 < len(curve) < 100, "stopped early: the rate ran far past what trains"
+    last = curve["smoothed_loss"].iloc[-1]
+    lowest = curve["smoothed_loss"].iloc[:-1].min()
+    assert not math.isfinite(last) or last > 4 * lowest
+    assert optimizer.param_groups[0]["lr"] == 0.03 and "initial_lr" not in optimizer.param_groups[0]
+    assert studies.lr_range_test(model, [], steps=10).empty, "no batches: no curve"
