@@ -1,4 +1,5 @@
-"""Lesson 04's exercises: the smallest diverging rate of a study, and one SGD step by hand."""
+"""Lesson 04's exercises: the smallest diverging rate, one SGD step by hand, a prediction of the
+best rate, and the closing questionnaire."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.exercises.checking import (
     assert_wrong_answers_fail,
     fake_study,
     lesson_ids,
+    passes,
 )
 
 
@@ -32,6 +34,15 @@ IDS = lesson_ids("04")
 WRONG: Wrong = {
     "04.1": [(10.0, "smaller rate"), (0.1, "without diverging"), (0.5, "not one of")],
     "04.2": [(sgd_up, "up the gradient"), (sgd_renames, "did not move")],
+    "04.3": [(0.01, "has not got as far"), (1.0, "which diverged"), (0.5, "not one of")],
+    "04.4": [
+        ({1: "a", 2: 1.047, 3: 0.012, 4: "b", 5: "b"}, "4 of 5 right. (1) a rate too small"),
+        ({1: "b", 2: 1.0, 3: 0.3, 4: "b", 5: "c"}, "2 of 5 right. (2) from 1e-5"),
+        ({1: "b"}, "no answer to question 2, 3, 4, 5 yet"),
+        ({1: "b", 2: 1.047, 3: 0.012, 4: "b", 5: "b", 9: "a"}, "no question 9"),
+        ({"one": "b"}, "question numbers"),
+        ({1: 2, 2: "1.047", 3: None, 4: "b", 5: "b"}, "2 of 5 right"),
+    ],
 }
 
 
@@ -65,3 +76,9 @@ def test_wrong_answers_fail_and_say_why(exercise_id, context, capsys):
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_malformed_answers_fail_without_raising(exercise_id, context, capsys):
     assert_malformed_answers_fail(exercise_id, context, capsys)
+
+
+def test_the_questionnaire_takes_letters_as_learners_write_them(capsys):
+    answer = {"1": " B", 2: 1.0471, 3: 0.012, 4: "(b)", 5: "b"}
+    assert passes("04.4", answer)
+    assert "all 5 right" in capsys.readouterr().out
