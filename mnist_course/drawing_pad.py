@@ -58,7 +58,8 @@ class DrawingPad(LiveWidget):
         pause: float = PAUSE,
     ) -> None:
         self.classifier, self.size, self.save_to = classifier, size, Path(save_to)
-        self.pause, self._pending = pause, None  # the read waiting for the pen to rest
+        self.pause = pause
+        self._pending: asyncio.TimerHandle | None = None  # the read waiting for the pen to rest
         if isinstance(examples, DataSplits):
             self.example_sets = {"training set": examples.train, "test set": examples.test}
         else:
@@ -341,7 +342,7 @@ class DrawingPad(LiveWidget):
             return
         self.answer.value = answer_html(prediction.label, prediction.confidence, note)
         self.preview.value = png(
-            Image.fromarray(prediction.model_input).resize((140, 140), Image.NEAREST)
+            Image.fromarray(prediction.model_input).resize((140, 140), Image.Resampling.NEAREST)
         )
         self.bars.value = probability_bars(prediction.probabilities, self.classifier.classes)
 
@@ -384,7 +385,9 @@ class DrawingPad(LiveWidget):
         """What the pad shows, as the browser draws it: dark ink on white paper."""
         if self.shown_example is not None and self.examples is not None:
             image = self.examples.images[self.shown_example].numpy()
-            return Image.fromarray(255 - image).resize((self.size, self.size), Image.NEAREST)
+            return Image.fromarray(255 - image).resize(
+                (self.size, self.size), Image.Resampling.NEAREST
+            )
         return ImageOps.invert(rasterize(self.strokes, self.size))
 
     def still(self) -> dict:

@@ -161,7 +161,7 @@ def _training_mix(
     repeats = max(1, round(OWN_SHARE / (1 - OWN_SHARE) * len(everyone) / len(mine)))
     mix = DigitDataset(
         torch.cat([everyone.images, mine.images.repeat(repeats, 1, 1)]),
-        torch.cat([everyone.labels, mine.labels.repeat(repeats)]),
+        torch.cat([everyone.require_labels(), mine.require_labels().repeat(repeats)]),
         model.classes, source=f"{len(everyone)} MNIST + {repeats}x {len(mine)} own",
     )  # fmt: skip
     return mix, len(everyone)
@@ -189,7 +189,7 @@ def finetune(
             "the model would stay as it is and no checkpoint would be written"
         )
     check_ready(own)
-    per_class = np.bincount(own.labels.numpy(), minlength=own.num_classes)
+    per_class = np.bincount(own.require_labels().numpy(), minlength=own.num_classes)
     holdout_size = max(round(HOLDOUT * len(own)), int((per_class > 0).sum()))
     mine, holdout = stratified_split(own, validation=holdout_size, seed=seed)
     before_own = evaluate(model, holdout).accuracy

@@ -142,10 +142,11 @@ def _grey_and_alpha(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.nda
     if isinstance(image, Image.Image):
         if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
             rgba = image.convert("RGBA")
-            alpha = np.asarray(rgba, dtype=np.float32)[..., 3] / 255.0
-            return np.asarray(rgba.convert("L"), dtype=np.float32) / 255.0, alpha
+            opacity = np.asarray(rgba, dtype=np.float32)[..., 3] / 255.0
+            return np.asarray(rgba.convert("L"), dtype=np.float32) / 255.0, opacity
         return np.asarray(image.convert("L"), dtype=np.float32) / 255.0, None
-    pixels, alpha = np.asarray(image), None
+    pixels = np.asarray(image)
+    alpha: np.ndarray | None = None
     if pixels.ndim == 3 and pixels.shape[-1] == 4:
         alpha = pixels[..., 3].astype(np.float32)
         alpha /= 255.0 if pixels.dtype == np.uint8 else max(float(alpha.max()), 1.0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch.utils.data import Dataset
 
@@ -77,7 +78,9 @@ class DigitDataset:
         counts = torch.bincount(self.require_labels(), minlength=self.num_classes)
         return [int(c) for c in counts]
 
-    def subset(self, indices: Sequence[int] | torch.Tensor, note: str = "subset") -> DigitDataset:
+    def subset(
+        self, indices: Sequence[int] | torch.Tensor | np.ndarray, note: str = "subset"
+    ) -> DigitDataset:
         """A new dataset holding only ``indices`` (in that order)."""
         index = torch.as_tensor(indices, dtype=torch.int64)
         labels = None if self.labels is None else self.labels[index]
