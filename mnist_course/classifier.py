@@ -65,6 +65,14 @@ class Classifier(nn.Module):
     def device(self) -> torch.device:
         return self.mean.device
 
+    SCORES = ("epoch", "val_accuracy", "train_accuracy", "test_accuracy", "holdout_accuracy")
+    """The card's figures about one set of weights: stale once the model trains further."""
+
+    def forget_scores(self) -> None:
+        """Drop the card's figures (before training further: they describe the old weights)."""
+        for key in self.SCORES:
+            self.card.pop(key, None)
+
     def require_classes(self, classes: Sequence[str], data: str, model: str = "the model") -> None:
         """Refuse data whose class names differ from the model's (not just their number)."""
         if tuple(classes) == self.classes:

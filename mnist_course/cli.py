@@ -20,7 +20,7 @@ from .data.split import stratified_sample
 from .errors import CourseError
 from .evaluation import confusion, per_class_report
 from .export import export_model
-from .finetune import finetune, load_own_digits
+from .finetune import check_ready, finetune, load_own_digits
 from .models import ARCHITECTURES
 from .predict import predict_file
 from .runtime import pick_device
@@ -217,6 +217,7 @@ def cmd_finetune(args: argparse.Namespace) -> dict[str, Any]:
         raise CourseError(f"{out}: is the checkpoint being fine-tuned; choose another --out path")
     checkpoint = load_checkpoint(args.checkpoint, device=pick_device(args.device))
     own = load_own_digits(args.images, checkpoint.model.classes)
+    check_ready(own)  # before MNIST loads: a folder that is not ready fails at once
     mnist = load_data(args.source, root=args.data, download=args.download)
     checkpoint.model.require_classes(mnist.classes, mnist.train.source, model=args.checkpoint)
     report = finetune(checkpoint.model, own, mnist, epochs=args.epochs, seed=args.seed,

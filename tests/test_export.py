@@ -51,3 +51,12 @@ def test_a_failing_onnx_export_shows_what_the_exporter_said(checkpoint, tmp_path
     err = capsys.readouterr().err
     assert "Translate the graph into ONNX" in err and "a rule could not be applied" in err
     assert not (tmp_path / "broken.onnx").exists()
+
+
+def test_export_leaves_the_model_as_it_was(checkpoint, tmp_path):
+    model = checkpoint.model.train()  # a model mid-training: export must not switch it
+    weights = {k: v.clone() for k, v in model.state_dict().items()}
+    export_model(model, "torchscript", tmp_path / "model.ts")
+    assert model.training
+    assert all(torch.equal(v, weights[k]) for k, v in model.state_dict().items())
+    model.eval()

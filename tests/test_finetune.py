@@ -4,6 +4,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import torch
 
 from mnist_course import finetune as finetune_module
 from mnist_course.data import DIGIT_CLASSES, load_sklearn_digits
@@ -176,3 +177,16 @@ def test_lesson_09_asks_check_ready_and_reads_the_tuned_model_on_a_second_pad():
                      if cell.cell_type == "code")  # fmt: skip
     assert "check_ready(own)" in code and ".glob(" not in code
     assert "DrawingPad(tuned" in code and ".use(tuned)" not in code
+
+
+def test_finetune_leaves_the_model_it_was_given_as_it_was(base, tmp_path):
+    model = load_checkpoint(base).model
+    weights = {k: v.clone() for k, v in model.state_dict().items()}
+    card = dict(model.card)
+    mine = load_own_digits(write_own_digits(tmp_path / "mine"), model.classes)
+    report = finetune_own(model, mine, load_sklearn_digits(), epochs=1, progress=False)
+    assert report.model is not model
+    assert model.card == card and not model.training
+    assert all(torch.equal(v, weights[k]) for k, v in model.state_dict().items())
+    tuned = report.model.card
+    assert tuned["epoch"] == 1 and tuned["holdout_accuracy"] == report.holdout_accuracy_after

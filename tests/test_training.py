@@ -56,6 +56,7 @@ def test_checkpoint_round_trip(trained, digits):
     assert model.normalization == result.model.normalization
     assert loaded.epoch == result.best_epoch and len(loaded.history) == result.best_epoch
     assert loaded.metrics["val_accuracy"] == pytest.approx(result.best_score)
+    assert model.card == result.model.card, "the same card, whichever way the model came"
     ours = evaluate(result.model, digits.test)
     theirs = evaluate(model, digits.test)
     assert torch.equal(ours.predictions, theirs.predictions)

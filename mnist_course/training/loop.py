@@ -110,6 +110,7 @@ def train(
     seed_everything(recipe.seed)
     if isinstance(model, Classifier):  # go on training a trained model, its normalisation kept
         model.require_classes(train_data.classes, f"the training data ({train_data.source})")
+        model.forget_scores()
         classifier = model.to(device)
     else:
         network, arch = _network_for(recipe, train_data, model)

@@ -221,6 +221,11 @@ class Run:
         if self.best_weights is not None:
             self.model.network.load_state_dict(self.best_weights)
         history = self.history
+        if self.state.best_epoch is not None:  # the card a checkpoint of the best epoch gives
+            best = history[history["epoch"] == self.state.best_epoch].iloc[0]
+            self.model.card |= {"epoch": self.state.best_epoch,
+                                "val_accuracy": float(best["val_accuracy"]),
+                                "train_accuracy": float(best["train_accuracy"])}  # fmt: skip
         return TrainResult(
             model=self.model.eval(),
             recipe=self.recipe,
