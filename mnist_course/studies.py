@@ -344,7 +344,7 @@ def lr_range_test(
     model.train()
     try:
         for step, (images, labels) in enumerate(itertools.islice(_again(batches), steps)):
-            lr = scheduler.get_last_lr()[0]
+            lr = float(scheduler.get_last_lr()[0])
             loss = loss_fn(model(images.to(device)), labels.to(device))
             optimizer.zero_grad()
             loss.backward()
