@@ -140,7 +140,8 @@ def _predicted_best_rate(answer: Any, context: dict[str, Any]) -> str:
 class Question:
     """One question of a lesson's closing questionnaire (lesson 05's use it too).
 
-    ``answer`` is a letter (a choice) or a number (matched within ``tolerance``, relative);
+    ``answer`` is a letter (a choice) or a number (matched within ``tolerance``, relative; 0
+    for a count, which must be exact);
     ``why`` is said when the answer is right, ``off`` when it is not (it never gives it away).
     """
 

@@ -7,8 +7,11 @@ from typing import Any
 
 import pandas as pd
 
+from .. import formatting
+from ..formatting import percent
 from .answers import as_integer, as_number, describe, run_code
 from .framework import Off, exercise
+from .lesson04 import Question, questionnaire
 
 
 @exercise(
@@ -134,3 +137,85 @@ def _against_the_scaling_rule(best: dict[int, float]) -> str:
         f"{best[last] / best[first]:.3g}x the rate for {last / first:g}x the batch (the rule: "
         f"about {last / first:g}x)."
     )
+
+
+SEARCHES = {"grid": "grid", "grid search": "grid", "random": "random", "random search": "random"}
+
+
+@exercise(
+    "05.3",
+    "before the searches run, predict: at the same budget, will the grid or the random search "
+    "find the better setting? ('grid' or 'random')",
+    hint="Either word: a guess, checked once both have run. Think about how many different "
+    "learning rates each one tries with its 16 runs, and which parameter matters more.",
+    solution="""
+        grid_best = search.summary()["val_accuracy_mean"].max()
+        random_best = sampled.summary()["val_accuracy_mean"].max()
+        answer = "random" if random_best >= grid_best else "grid"
+    """,
+    needs=("search", "sampled"),
+)
+def _grid_or_random(answer: Any, context: dict[str, Any]) -> str:
+    if not isinstance(answer, str) or answer.strip().lower() not in SEARCHES:
+        raise Off(f"expected 'grid' or 'random'; got {describe(answer)}.")
+    predicted = SEARCHES[answer.strip().lower()]
+    found = {
+        name: _best_of(context[key]) for name, key in (("grid", "search"), ("random", "sampled"))
+    }
+    (g_score, g_setting, g_rates), (r_score, r_setting, r_rates) = found["grid"], found["random"]
+    tried = f"the grid tried {g_rates} learning rates in its runs, the random search {r_rates}"
+    if g_score == r_score:
+        return f"a tie: both found {percent(g_score)} ({g_setting}; {r_setting}); {tried}."
+    winner = "random" if r_score > g_score else "grid"
+    said = (
+        f"the {winner} search found the better setting, {found[winner][1]} at "
+        f"{percent(found[winner][0])}, against {percent(min(g_score, r_score))}; {tried}"
+    )
+    if predicted != winner:
+        raise Off(f"you predicted the {predicted} search; in this run {said}.")
+    return f"as you predicted, {said}."
+
+
+def _best_of(study: Any) -> tuple[float, str, int]:
+    """A search's best mean validation accuracy, its setting in words, how many rates it tried."""
+    best = study.best()
+    setting = {name: best[name] for name in study.parameters}
+    return float(best["val_accuracy_mean"]), formatting.setting(setting), study.runs["lr"].nunique()
+
+
+questionnaire(
+    "05.4",
+    "five questions on batch size, the linear scaling rule and search, answered as a dict "
+    "{1: ..., 5: ...}",
+    {
+        1: Question(
+            16,
+            "each draw has its own rate: 16 runs, 16 rates (the grid: 4).",
+            "every draw picks its rate afresh from the range, so no two runs share one.",
+            tolerance=0,
+        ),
+        2: Question(
+            0.2,
+            "4 times the batch, 4 times the rate: 0.05 x 4.",
+            "the rule scales the rate by the same factor as the batch (256 is 4 x 64).",
+        ),
+        3: Question(
+            "b",
+            "whatever chose the winner flatters it; only data that chose nothing measures it.",
+            "the test set is not too small to train on, and a choice made on a set makes that "
+            "set's figure look better than new images will.",
+        ),
+        4: Question(
+            75,
+            "5 x 5 settings x 3 seeds: a grid grows multiplicatively.",
+            "every setting of the grid runs once per seed: multiply all three.",
+            tolerance=0,
+        ),
+        5: Question(
+            211,
+            "54,000 / 256 = 210.9, and the last, smaller batch is a step too.",
+            "one step per batch, and without drop_last the last, incomplete batch counts.",
+            tolerance=0,
+        ),
+    },
+)

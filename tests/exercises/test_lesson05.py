@@ -1,4 +1,5 @@
-"""Lesson 05's exercises: steps per epoch, and the best rate per batch size of a grid search."""
+"""Lesson 05's exercises: steps per epoch, the best rate per batch size of a grid search, a
+prediction of grid against random search, and the closing questionnaire."""
 
 from __future__ import annotations
 
@@ -29,6 +30,15 @@ WRONG: Wrong = {
         ({64: 0.03}, "each batch size"),
         ({64: 0.03, 256: 0.1}, "not one of"),
     ],
+    "05.3": [
+        ("grid", "you predicted the grid search; in this run the random search"),
+        ("tie", "expected 'grid' or 'random'"),
+    ],
+    "05.4": [
+        ({1: 4, 2: 0.2, 3: "b", 4: 75, 5: 211}, "4 of 5 right. (1) every draw"),
+        ({1: 16, 2: 0.05, 3: "a", 4: 25, 5: 210}, "1 of 5 right"),
+        ({1: 16}, "no answer to question 2, 3, 4, 5 yet"),
+    ],
 }
 
 
@@ -43,6 +53,15 @@ def context() -> dict[str, Any]:
                 {"lr": 0.03, "batch_size": 256, "val_accuracy": 0.90},
                 {"lr": 0.3, "batch_size": 64, "val_accuracy": 0.93},
                 {"lr": 0.3, "batch_size": 256, "val_accuracy": 0.94},
+            ],
+        ),
+        "sampled": fake_study(
+            ["lr", "batch_size"],
+            [
+                {"lr": 0.0412, "batch_size": 64, "val_accuracy": 0.96},
+                {"lr": 0.127, "batch_size": 256, "val_accuracy": 0.93},
+                {"lr": 0.0213, "batch_size": 64, "val_accuracy": 0.92},
+                {"lr": 0.251, "batch_size": 128, "val_accuracy": 0.91},
             ],
         ),
     }
@@ -108,3 +127,19 @@ def test_the_best_rates_are_read_against_the_linear_scaling_rule(best, said, cap
     printed = capsys.readouterr().out
     assert said in printed, printed
     assert (GROWS in printed) == (said.startswith(GROWS)), printed
+
+
+def test_the_prediction_names_the_winner_and_how_many_rates_each_tried(context, capsys):
+    assert passes("05.3", " Random search", search=context["search"], sampled=context["sampled"])
+    printed = capsys.readouterr().out
+    assert (
+        "the random search found the better setting, lr 0.0412, batch size 64 at 96.00%" in printed
+    )
+    assert "the grid tried 2 learning rates in its runs, the random search 4" in printed
+
+
+def test_a_tie_between_the_searches_is_said_and_either_prediction_passes(context, capsys):
+    grid = context["search"]
+    for predicted in ("grid", "random"):
+        assert passes("05.3", predicted, search=grid, sampled=grid)
+        assert "a tie: both found 95.00%" in capsys.readouterr().out
