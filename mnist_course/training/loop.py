@@ -10,6 +10,7 @@ from the last checkpoint.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -108,6 +109,45 @@ def train(
     device = pick_device(str(device)) if not isinstance(device, torch.device) else device
     _use_available_cores(device)
     seed_everything(recipe.seed)
+    classifier = _classifier_for(recipe, train_data, model, device)
+    batches = _batches_for(recipe, train_data, device)
+    optimizer = make_optimizer(recipe, classifier.parameters())
+    schedule = Schedule(recipe, optimizer, len(batches))
+    selected_by = "val_accuracy" if val_data is not None and len(val_data) else "train_accuracy"
+    data = data_fingerprint(train_data, val_data) if checkpoint is not None else None
+    run = Run(classifier, recipe, optimizer, schedule, batches, checkpoint, selected_by, data)
+    run_epoch = functools.partial(_run_epoch, run, val_data=val_data, progress=progress,
+                                  precision=Precision.for_device(device), stop=stop,
+                                  on_progress=on_progress)  # fmt: skip
+
+    status = "completed"
+    with run.lock():
+        if resume:
+            run.resume()
+        epochs = progress_bar(range(run.state.next_epoch, recipe.epochs + 1), desc=recipe.name,
+                              disable=not progress, initial=run.state.next_epoch - 1,
+                              total=recipe.epochs)  # fmt: skip
+        try:
+            for epoch in epochs:
+                history = run_epoch(epoch)
+                if history is None:
+                    status = "diverged"
+                    break
+                latest = history[selected_by].iloc[-1]
+                epochs.set_postfix({selected_by: value(selected_by, latest)}, refresh=False)
+                for callback in callbacks:
+                    callback(EpochEnd(history, classifier))
+        except (KeyboardInterrupt, Stopped):
+            status = "interrupted"
+        finally:
+            epochs.close()
+    return run.result(status, device)
+
+
+def _classifier_for(
+    recipe: Recipe, train_data: DigitDataset, model: nn.Module | None, device: torch.device
+) -> Classifier:
+    """The model to train, on ``device``, its card saying what it is being trained on."""
     if isinstance(model, Classifier):  # go on training a trained model, its normalisation kept
         model.require_classes(train_data.classes, f"the training data ({train_data.source})")
         model.forget_scores()
@@ -120,6 +160,11 @@ def train(
                         "training_images": len(train_data)}  # fmt: skip
     if recipe.channels_last:
         classifier.to(memory_format=torch.channels_last)
+    return classifier
+
+
+def _batches_for(recipe: Recipe, train_data: DigitDataset, device: torch.device) -> BatchIterator:
+    """The recipe's shuffled (maybe augmented) batches, or an error if there would be none."""
     batches = BatchIterator(
         train_data, recipe.batch_size, shuffle=recipe.shuffle, drop_last=recipe.drop_last,
         device=device, seed=recipe.seed, channels_last=recipe.channels_last,
@@ -131,49 +176,36 @@ def train(
             f"is more than the {len(train_data)} training examples and the recipe drops the "
             "incomplete last batch; use more data or a smaller batch size"
         )
-    optimizer = make_optimizer(recipe, classifier.parameters())
-    schedule = Schedule(recipe, optimizer, len(batches))
-    precision = Precision.for_device(device)
-    selected_by = "val_accuracy" if val_data is not None and len(val_data) else "train_accuracy"
-    data = data_fingerprint(train_data, val_data) if checkpoint is not None else None
-    run = Run(classifier, recipe, optimizer, schedule, batches, checkpoint, selected_by, data)
+    return batches
 
-    status = "completed"
-    with run.lock():
-        if resume:
-            run.resume()
-        epochs = progress_bar(range(run.state.next_epoch, recipe.epochs + 1), desc=recipe.name,
-                              disable=not progress, initial=run.state.next_epoch - 1,
-                              total=recipe.epochs)  # fmt: skip
-        try:
-            for epoch in epochs:
-                started = time.perf_counter()
-                try:
-                    scores = train_one_epoch(
-                        classifier, batches, optimizer, schedule, precision, progress,
-                        description=f"epoch {epoch}", stop=stop, on_progress=on_progress,
-                    )  # fmt: skip
-                except Diverged:
-                    run.record_divergence(epoch, time.perf_counter() - started)
-                    status = "diverged"
-                    break
-                if device.type == "cuda":
-                    torch.cuda.synchronize()
-                seconds, lr = time.perf_counter() - started, schedule.lr
-                val = evaluate(classifier, val_data) if val_data else None
-                schedule.after_epoch(val.loss if val else scores.loss)
-                history = run.end_epoch({
-                    "epoch": epoch, "train_loss": scores.loss, "train_accuracy": scores.accuracy,
-                    "val_loss": val.loss if val else float("nan"),
-                    "val_accuracy": val.accuracy if val else float("nan"),
-                    "lr": lr, "seconds": seconds,
-                })  # fmt: skip
-                latest = history[selected_by].iloc[-1]
-                epochs.set_postfix({selected_by: value(selected_by, latest)}, refresh=False)
-                for callback in callbacks:
-                    callback(EpochEnd(history, classifier))
-        except (KeyboardInterrupt, Stopped):
-            status = "interrupted"
-        finally:
-            epochs.close()
-    return run.result(status, device)
+
+def _run_epoch(
+    run: Run,
+    epoch: int,
+    val_data: DigitDataset | None,
+    precision: Precision,
+    progress: bool,
+    stop: threading.Event | None,
+    on_progress: ProgressHook | None,
+) -> pd.DataFrame | None:
+    """Train one epoch, validate, record it; the history so far, or None if the loss diverged."""
+    started = time.perf_counter()
+    try:
+        scores = train_one_epoch(
+            run.model, run.batches, run.optimizer, run.schedule, precision, progress,
+            description=f"epoch {epoch}", stop=stop, on_progress=on_progress,
+        )  # fmt: skip
+    except Diverged:
+        run.record_divergence(epoch, time.perf_counter() - started)
+        return None
+    if run.model.device.type == "cuda":
+        torch.cuda.synchronize()
+    seconds, lr = time.perf_counter() - started, run.schedule.lr
+    val = evaluate(run.model, val_data) if val_data else None
+    run.schedule.after_epoch(val.loss if val else scores.loss)
+    return run.end_epoch({
+        "epoch": epoch, "train_loss": scores.loss, "train_accuracy": scores.accuracy,
+        "val_loss": val.loss if val else float("nan"),
+        "val_accuracy": val.accuracy if val else float("nan"),
+        "lr": lr, "seconds": seconds,
+    })  # fmt: skip
