@@ -96,19 +96,16 @@ def train(
     """Train ``recipe`` (a ``Recipe`` or its name) on ``train_data``, validating on ``val_data``.
 
     ``model`` replaces the recipe's architecture (a network built in a lesson), or is a trained
-    ``Classifier`` to train further (fine-tuning keeps its normalisation). ``checkpoint``
-    is where the best model is written (``run.pt``; the last epoch goes to ``run.last.pt``).
-    The best epoch is chosen by validation accuracy, or by training accuracy when there is no
-    validation set (``result.selected_by`` says which). Setting ``stop`` (from another thread,
-    e.g. a Cancel button) ends the run within one batch, like the stop button; ``on_progress``
-    hears ``(step, steps, mean_loss)`` after every batch.
+    ``Classifier`` to train further (its normalisation kept). ``checkpoint`` is where the best
+    model goes (``run.pt``; the last epoch to ``run.last.pt``). The best epoch is chosen by
+    validation accuracy, else training accuracy (``result.selected_by``). ``stop`` (set from
+    another thread: Cancel) ends the run within one batch; ``on_progress`` hears ``(step, steps,
+    mean_loss)`` after every batch.
     """
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     train_data.require_labels()
     checkpoint = check_output_path(checkpoint) if checkpoint is not None else None
     device = pick_device(str(device)) if not isinstance(device, torch.device) else device
-    _use_available_cores(device)
-    seed_everything(recipe.seed)
     classifier = _classifier_for(recipe, train_data, model, device)
     batches = _batches_for(recipe, train_data, device)
     optimizer = make_optimizer(recipe, classifier.parameters())
@@ -116,9 +113,8 @@ def train(
     selected_by = "val_accuracy" if val_data is not None and len(val_data) else "train_accuracy"
     data = data_fingerprint(train_data, val_data) if checkpoint is not None else None
     run = Run(classifier, recipe, optimizer, schedule, batches, checkpoint, selected_by, data)
-    run_epoch = functools.partial(_run_epoch, run, val_data=val_data, progress=progress,
-                                  precision=Precision.for_device(device), stop=stop,
-                                  on_progress=on_progress)  # fmt: skip
+    precision = Precision.for_device(device)
+    run_epoch = functools.partial(_run_epoch, run, val_data, precision, progress, stop, on_progress)
 
     status = "completed"
     with run.lock():
@@ -147,7 +143,9 @@ def train(
 def _classifier_for(
     recipe: Recipe, train_data: DigitDataset, model: nn.Module | None, device: torch.device
 ) -> Classifier:
-    """The model to train, on ``device``, its card saying what it is being trained on."""
+    """The model to train, on ``device``, its card saying what it is being trained on; seeded."""
+    _use_available_cores(device)
+    seed_everything(recipe.seed)
     if isinstance(model, Classifier):  # go on training a trained model, its normalisation kept
         model.require_classes(train_data.classes, f"the training data ({train_data.source})")
         model.forget_scores()
@@ -181,12 +179,12 @@ def _batches_for(recipe: Recipe, train_data: DigitDataset, device: torch.device)
 
 def _run_epoch(
     run: Run,
-    epoch: int,
     val_data: DigitDataset | None,
     precision: Precision,
     progress: bool,
     stop: threading.Event | None,
     on_progress: ProgressHook | None,
+    epoch: int,
 ) -> pd.DataFrame | None:
     """Train one epoch, validate, record it; the history so far, or None if the loss diverged."""
     started = time.perf_counter()
