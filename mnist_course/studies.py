@@ -249,8 +249,8 @@ def random_search(
 
     ``space`` maps each parameter to a list (drawn from uniformly) or a scipy.stats distribution
     (``loguniform(0.01, 1)`` for a learning rate); the draws are scikit-learn's
-    ``ParameterSampler``'s, the same for the same ``random_state``. A drawn number is rounded to
-    three significant figures (it reads as a rate is written; a whole number stays whole).
+    ``ParameterSampler``'s, the same for the same ``random_state``; numpy's numbers become
+    Python's (a batch size stays an int).
     """
     draws = ParameterSampler(dict(space), n_iter=n_iter, random_state=random_state)
     settings = [_in_order({k: _plain(v) for k, v in draw.items()}, space) for draw in draws]
@@ -263,10 +263,8 @@ def _in_order(setting: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    """A numpy number as Python's own: an int stays an int, a float gets 3 significant figures."""
-    if hasattr(value, "item"):
-        value = value.item()
-    return float(f"{value:.3g}") if isinstance(value, float) else value
+    """A numpy number as Python's own (a batch size stays an int); anything else as it is."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def compare_architectures(

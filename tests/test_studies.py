@@ -178,9 +178,10 @@ def test_random_search_draws_its_budget_the_same_way_each_time(parts):
     study = studies.random_search(MLP, *parts, space, n_iter=3, epochs=1, progress=False)
     again = studies.random_search(MLP, *parts, space, n_iter=3, epochs=1, progress=False)
     assert len(study.runs) == 3 and study.parameters == ["lr", "batch_size"]
+    assert study.runs["lr"].nunique() == 3, "every draw its own rate"
     assert study.runs["lr"].tolist() == again.runs["lr"].tolist(), "same random_state, same draws"
     for lr, size in zip(study.runs["lr"], study.runs["batch_size"], strict=True):
-        assert type(lr) is float and 0.01 <= lr <= 0.3 and float(f"{lr:.3g}") == lr
+        assert type(lr) is float and 0.01 <= lr <= 0.3
         assert type(size) is int and size in (32, 64, 128)
     other = studies.random_search(
         MLP, *parts, space, n_iter=3, random_state=1, epochs=1, progress=False
