@@ -1,4 +1,4 @@
-"""Lesson 03's exercises: R4's Net2 as an nn.Module, and a convolution's parameter count."""
+"""Lesson 03's exercises: R4's Net2, a conv's parameters, shapes predicted, the questionnaire."""
 
 from __future__ import annotations
 
@@ -45,6 +45,19 @@ WRONG: Wrong = {
         (From(lambda c: build_model("net3")), "expected the layers"),
     ],
     "03.2": [(18_432, "biases"), (576, "is not it")],
+    "03.3": [
+        ((1, 32, 28, 28), "padding"),
+        ((1, 1, 26, 26), "one channel per filter"),
+        ((32, 26, 26), "four of them"),
+        (torch.Size([2, 32, 26, 26]), "batch size"),
+        ([1, 32, 27, 27], "is not it"),
+        ((1, 32, 26.5, 26), "whole number"),
+    ],
+    "03.4": [(1024, "without padding"), (1600, "cnn3's"), (49, "64 channels"), (7, "is not it")],
+    "03.5": [(2048, "not 3.5 or 4"), (6272, "two pools"), (100, "is not it")],
+    "03.6": [("a", "count them"), ("dense", "letters")],
+    "03.7": [("b", "does not ignore"), ("C", "MLP's problem"), ("d", "letters")],
+    "03.8": [("train", "train mode"), ("off", "letters")],
 }
 
 
