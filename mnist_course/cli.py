@@ -248,16 +248,29 @@ def _add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m mnist_course", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+Handler = Callable[[argparse.Namespace], dict[str, Any]]
 
-    info = commands.add_parser("info", help=cmd_info.__doc__)
-    _add_data_arguments(info)
-    _add_json(info)
-    info.set_defaults(handler=cmd_info)
 
-    fit = commands.add_parser("train", help=cmd_train.__doc__)
+def _command(
+    commands: argparse._SubParsersAction,
+    name: str,
+    handler: Handler,
+    *,
+    data: bool = False,
+    device: bool = False,
+) -> argparse.ArgumentParser:
+    """A subcommand running ``handler`` (its docstring is the help), with the shared options."""
+    command = commands.add_parser(name, help=handler.__doc__)
+    command.set_defaults(handler=handler)
+    if data:
+        _add_data_arguments(command)
+    if device:
+        command.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    _add_json(command)
+    return command
+
+
+def _add_train_arguments(fit: argparse.ArgumentParser) -> None:
     which = fit.add_argument_group("what to train (one of)")
     which.add_argument("--recipe", choices=list(RECIPES), help="a named recipe")
     which.add_argument("--arch", choices=list(ARCHITECTURES), help="an architecture")
@@ -266,54 +279,43 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--batch-size", type=int)
     fit.add_argument("--epochs", type=int)
     fit.add_argument("--seed", type=int)
-    _add_data_arguments(fit)
     fit.add_argument("--out", required=True, metavar="PATH", help="best checkpoint (.pt)")
     fit.add_argument("--limit", type=int, metavar="N", help="train on a stratified N examples")
     fit.add_argument(
         "--validation", type=float, default=0.1,
         help="fraction held out (0.1; a recipe with train_fraction < 1 holds out the rest)",
     )  # fmt: skip
-    fit.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     fit.add_argument("--resume", action="store_true", help="continue from PATH's .last.pt")
     fit.add_argument("--no-progress", action="store_true", help="no progress bars")
-    _add_json(fit)
-    fit.set_defaults(handler=cmd_train)
 
-    score = commands.add_parser("evaluate", help=cmd_evaluate.__doc__)
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m mnist_course", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _command(commands, "info", cmd_info, data=True)
+    _add_train_arguments(_command(commands, "train", cmd_train, data=True, device=True))
+
+    score = _command(commands, "evaluate", cmd_evaluate, data=True, device=True)
     score.add_argument("--checkpoint", required=True, metavar="PATH")
-    _add_data_arguments(score)
     score.add_argument("--split", choices=["test", "train"], default="test")
-    score.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    _add_json(score)
-    score.set_defaults(handler=cmd_evaluate)
 
-    guess = commands.add_parser("predict", help=cmd_predict.__doc__)
+    guess = _command(commands, "predict", cmd_predict)
     guess.add_argument("--checkpoint", required=True, metavar="PATH")
     guess.add_argument("images", nargs="+", metavar="IMAGE")
-    _add_json(guess)
-    guess.set_defaults(handler=cmd_predict)
 
-    tune = commands.add_parser("finetune", help=cmd_finetune.__doc__)
+    tune = _command(commands, "finetune", cmd_finetune, data=True, device=True)
     tune.add_argument("--checkpoint", required=True, metavar="IN")
     tune.add_argument("--images", required=True, metavar="DIR", help="DIR/<label>/*.png")
-    _add_data_arguments(tune)
     tune.add_argument("--out", required=True, metavar="OUT", help="the fine-tuned checkpoint")
     tune.add_argument("--epochs", type=int, default=4)
     tune.add_argument("--seed", type=int, default=0)
-    tune.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     tune.add_argument("--no-progress", action="store_true", help="no progress bars")
-    _add_json(tune)
-    tune.set_defaults(handler=cmd_finetune)
 
-    ship = commands.add_parser("export", help=cmd_export.__doc__)
+    ship = _command(commands, "export", cmd_export)
     ship.add_argument("--checkpoint", required=True, metavar="PATH")
     ship.add_argument("--format", required=True, choices=["torchscript", "onnx"])
     ship.add_argument("--out", required=True, metavar="PATH")
-    _add_json(ship)
-    ship.set_defaults(handler=cmd_export)
-    recipes = commands.add_parser("recipes", help=cmd_recipes.__doc__)
-    _add_json(recipes)
-    recipes.set_defaults(handler=cmd_recipes)
+    _command(commands, "recipes", cmd_recipes)
     return parser
 
 
