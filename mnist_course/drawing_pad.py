@@ -237,9 +237,8 @@ class DrawingPad(LiveWidget):
         self.strokes, self._drawing, self.shown_example = [], False, index
         self._repaint()
         self.prediction = predict_prepared(self.classifier, self.examples.images[index].numpy())
-        truth = ""
-        if self.examples.labels is not None:
-            truth = f" (the label says {self.examples.classes[int(self.examples.labels[index])]})"
+        labels, names = self.examples.labels, self.examples.classes
+        truth = "" if labels is None else f" (the label says {names[int(labels[index])]})"
         self._show(self.prediction, note=f"image #{index} of the {self.random_from.value}{truth}")
         return self.prediction
 
