@@ -29,3 +29,15 @@ def run_cli(*args: str) -> CliResult:
 def last_json(result: CliResult) -> dict:
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+TRAIN = ("train", "--source", "digits", "--no-progress", "--json")
+"""A quick training command: scikit-learn's digits, no bars, a JSON summary."""
+
+
+def assert_refused(result, *fragments: str) -> None:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]

@@ -13,9 +13,7 @@ import torch
 
 from mnist_course.data import load_data, write_csv
 from mnist_course.training import CheckpointError, load_checkpoint, read_checkpoint
-from tests.cli import last_json, run_cli
-
-TRAIN = ("train", "--source", "digits", "--no-progress", "--json")
+from tests.cli import TRAIN, assert_refused, last_json, run_cli
 
 
 def strict_json(text: str) -> dict:
@@ -25,14 +23,6 @@ def strict_json(text: str) -> dict:
         raise ValueError(f"{constant} in JSON output")
 
     return json.loads(text.strip().splitlines()[-1], parse_constant=refuse)
-
-
-def assert_refused(result, *fragments: str) -> None:
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 @pytest.fixture(scope="module")

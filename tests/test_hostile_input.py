@@ -24,8 +24,7 @@ from mnist_course.data import idx as idx_module
 from mnist_course.data import load_data, read_csv_dataset, read_idx, write_csv
 from mnist_course.errors import CourseError, DataError
 from mnist_course.training import CheckpointError, load_checkpoint
-from tests.cli import last_json, run_cli
-from tests.test_cli_bad_input import TRAIN, assert_refused
+from tests.cli import TRAIN, assert_refused, last_json, run_cli
 
 
 @pytest.fixture(scope="module")
