@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LINTED := mnist_course tests $(wildcard benchmarks notebooks)
 
-.PHONY: setup browser lab test colab-check lint format course bench gpu-check clean
+.PHONY: setup browser lab test colab-check lint typecheck format course bench gpu-check clean
 
 setup: $(STAMP)
 
@@ -42,6 +42,10 @@ colab-check: browser
 lint: setup
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
+
+# The type checker reads the hints every function has ([tool.mypy] in pyproject.toml).
+typecheck: setup
+	$(BIN)/mypy
 
 format: setup
 	$(BIN)/ruff check --fix $(LINTED)
