@@ -348,3 +348,20 @@ def test_pictures_that_hold_no_digit_are_refused(checkpoint, tmp_path, size, pix
     path = tmp_path / "picture.png"
     picture.save(path)
     assert_refused(run_cli("predict", "--checkpoint", str(checkpoint), str(path)), str(path))
+
+
+def test_the_reading_commands_write_nothing(checkpoint, tmp_path, monkeypatch):
+    from PIL import Image
+
+    picture = tmp_path / "bar.png"
+    image = Image.new("L", (280, 280), 255)
+    image.paste(0, (120, 40, 160, 240))  # a thick bar: read as a 1
+    image.save(picture)
+    monkeypatch.chdir(tmp_path)
+    before = {p: p.stat().st_mtime_ns for p in [*tmp_path.rglob("*"), checkpoint]}
+    for args in (("info", "--source", "digits"), ("recipes",),
+                 ("evaluate", "--checkpoint", str(checkpoint), "--source", "digits"),
+                 ("predict", "--checkpoint", str(checkpoint), str(picture))):  # fmt: skip
+        run_cli(*args)
+    after = {p: p.stat().st_mtime_ns for p in [*tmp_path.rglob("*"), checkpoint]}
+    assert after == before
