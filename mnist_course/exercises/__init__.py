@@ -26,12 +26,32 @@ solution's code run with the context as its variables, so the shown solution is 
 
 The package: ``framework`` (an exercise, the registry, ``check``, ``hint``, ``solution``),
 ``answers`` (what a number, an array, a function or a network answer is) and one module per
-lesson, ``lesson01`` to ``lesson08``, whose judges register themselves when it is imported.
+lesson, ``lesson01`` to ``lesson09``, whose judges register themselves when it is imported.
 """
 
-from . import lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07, lesson08
+from . import (
+    lesson01,
+    lesson02,
+    lesson03,
+    lesson04,
+    lesson05,
+    lesson06,
+    lesson07,
+    lesson08,
+    lesson09,
+)
 from .framework import EXERCISES, Exercise, Off, check, hint, solution
 
 __all__ = ["EXERCISES", "Exercise", "Off", "check", "hint", "solution"]
-_LESSONS = (lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07, lesson08)
+_LESSONS = (
+    lesson01,
+    lesson02,
+    lesson03,
+    lesson04,
+    lesson05,
+    lesson06,
+    lesson07,
+    lesson08,
+    lesson09,
+)
 """Imported for their registrations: each fills ``EXERCISES`` with its lesson's exercises."""
