@@ -99,8 +99,8 @@ def _sgd_step(answer: Any, context: dict[str, Any]) -> str:
     "before the study runs, predict: which of its rates will reach the best validation "
     "accuracy? (a float, one of `rates`)",
     hint="Any of the study's rates: a guess, checked once the study has run. Your own three "
-    "rates above are a clue: one crawled, one bounced. Four epochs are short, so a rate that "
-    "trains fast without bouncing tends to win.",
+    "rates and the range test above are clues: one rate crawled, one never got going. Four "
+    "epochs are short, so a rate that trains fast and stays stable tends to win.",
     solution="""
         answer = float(study.best()["lr"])
     """,
