@@ -138,7 +138,7 @@ def _predicted_best_rate(answer: Any, context: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Question:
-    """One question of a lesson's closing questionnaire (lesson 05's use it too).
+    """One question of the lesson's closing questionnaire (lesson 05 has its own copy).
 
     ``answer`` is a letter (a choice) or a number (matched within ``tolerance``, relative; 0
     for a count, which must be exact);
