@@ -389,6 +389,7 @@ for _id, (_task, _right, _praise, _wrong) in _QUESTIONS.items():
     exercise(
         _id,
         _task,
-        hint="Reread the section it names; the check tells you why a wrong letter is wrong.",
+        hint="Each is answered in one section: the evaluation loop (02.6), softmax twice (02.7), "
+        "choosing by test accuracy (02.8). A wrong letter's feedback says why it is wrong.",
         solution=f'answer = "{_right}"  # {_praise}',
     )(_choice_judge(_right, _praise, _wrong))
