@@ -20,7 +20,7 @@ def notebook_text(number: str) -> tuple[Path, str]:
     return path, "\n".join(cell.source for cell in notebook.cells)
 
 
-@pytest.mark.parametrize("number", [f"{n:02}" for n in range(1, 9)])
+@pytest.mark.parametrize("number", [f"{n:02}" for n in range(1, 10)])
 def test_every_lesson_asks_its_exercises_by_id(number):
     path, text = notebook_text(number)
     asked = CHECKED.findall(text)
