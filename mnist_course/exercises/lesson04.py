@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
 from ..formatting import percent
-from .answers import as_integer, as_number, describe, run_code
+from .answers import as_number, run_code
 from .framework import Off, exercise
+from .questionnaire import HINT, Question, judge, solution_of
 
 
 @exercise(
@@ -136,104 +136,45 @@ def _predicted_best_rate(answer: Any, context: dict[str, Any]) -> str:
     )
 
 
-@dataclass(frozen=True)
-class Question:
-    """One question of the lesson's closing questionnaire (lesson 05 has its own copy).
-
-    ``answer`` is a letter (a choice) or a number (matched within ``tolerance``, relative; 0
-    for a count, which must be exact);
-    ``why`` is said when the answer is right, ``off`` when it is not (it never gives it away).
-    """
-
-    answer: str | float
-    why: str
-    off: str
-    tolerance: float = 5e-3
-
-
-def questionnaire(exercise_id: str, task: str, questions: dict[int, Question]) -> None:
-    """Register a questionnaire: one exercise whose answer is a dict {question: answer}."""
-    answers = ", ".join(f"{number}: {q.answer!r}" for number, q in questions.items())
-    exercise(
-        exercise_id,
-        task,
-        hint="A dict with one entry per question, {1: 'b', 2: 0.5, ...}: a letter where the "
-        "question offers choices, a number where it asks for one. Each question's feedback "
-        "says what to reconsider.",
-        solution=f"answer = {{{answers}}}",
-    )(lambda answer, context: _judge_questionnaire(answer, questions))
-
-
-def _judge_questionnaire(answer: Any, questions: dict[int, Question]) -> str:
-    if not isinstance(answer, dict):
-        raise Off(
-            f"expected a dict {{1: ..., 2: ...}}, one answer per question; got {describe(answer)}."
-        )
-    given = {_question_number(key, len(questions)): value for key, value in answer.items()}
-    missing = [str(number) for number in questions if number not in given]
-    if missing:
-        raise Off(f"no answer to question {', '.join(missing)} yet: one entry per question.")
-    off = [f"({n}) {q.off}" for n, q in questions.items() if not _matches(given[n], q)]
-    if off:
-        right = len(questions) - len(off)
-        raise Off(f"{right} of {len(questions)} right. " + " ".join(off))
-    return f"all {len(questions)} right. " + " ".join(
-        f"({n}) {q.why}" for n, q in questions.items()
-    )
+QUESTIONS = {
+    1: Question(
+        "b",
+        "a step so long that the loss overflows is a rate too large.",
+        "a rate too small only crawls; NaN means the steps grew the loss without bound.",
+    ),
+    2: Question(
+        10 ** (6 / 299),
+        "1e6 over 299 steps: 10^(6/299), about 1.047 a step.",
+        "from 1e-5 to 10 is a factor of 1e6, spread evenly over the 299 steps between the "
+        "300 rates (the same factor each step).",
+    ),
+    3: Question(
+        0.012,
+        "OneCycleLR starts at max_lr / div_factor, 0.3 / 25.",
+        "OneCycleLR starts at max_lr divided by its div_factor, 25 by default.",
+    ),
+    4: Question(
+        "b",
+        "by default OneCycleLR also cycles momentum, 0.95 down to 0.85 and back.",
+        "look at optimizer.param_groups[0]['momentum'] after making a OneCycleLR without "
+        "cycle_momentum=False.",
+    ),
+    5: Question(
+        "b",
+        "the loss falls fastest some way below its lowest point; at the minimum it is "
+        "about to blow up.",
+        "at the lowest point of the curve the loss is about to shoot up; a rate a few "
+        "times smaller is on the steep, safe part.",
+    ),
+}
 
 
-def _question_number(key: Any, count: int) -> int:
-    if isinstance(key, str) and key.strip().isdigit():
-        key = int(key)
-    number = as_integer(key, "question numbers as the keys")
-    if not 1 <= number <= count:
-        raise Off(f"there is no question {number}: the questions are 1 to {count}.")
-    return number
-
-
-def _matches(value: Any, question: Question) -> bool:
-    if isinstance(question.answer, str):
-        return isinstance(value, str) and value.strip().strip("()").lower() == question.answer
-    try:
-        number = as_number(value, "a number")
-    except Off:
-        return False
-    return math.isclose(number, question.answer, rel_tol=question.tolerance)
-
-
-questionnaire(
+@exercise(
     "04.4",
     "five questions on the learning rate, the range test and one-cycle, answered as a dict "
     "{1: ..., 5: ...}",
-    {
-        1: Question(
-            "b",
-            "a step so long that the loss overflows is a rate too large.",
-            "a rate too small only crawls; NaN means the steps grew the loss without bound.",
-        ),
-        2: Question(
-            10 ** (6 / 299),
-            "1e6 over 299 steps: 10^(6/299), about 1.047 a step.",
-            "from 1e-5 to 10 is a factor of 1e6, spread evenly over the 299 steps between the "
-            "300 rates (the same factor each step).",
-        ),
-        3: Question(
-            0.012,
-            "OneCycleLR starts at max_lr / div_factor, 0.3 / 25.",
-            "OneCycleLR starts at max_lr divided by its div_factor, 25 by default.",
-        ),
-        4: Question(
-            "b",
-            "by default OneCycleLR also cycles momentum, 0.95 down to 0.85 and back.",
-            "look at optimizer.param_groups[0]['momentum'] after making a OneCycleLR without "
-            "cycle_momentum=False.",
-        ),
-        5: Question(
-            "b",
-            "the loss falls fastest some way below its lowest point; at the minimum it is "
-            "about to blow up.",
-            "at the lowest point of the curve the loss is about to shoot up; a rate a few "
-            "times smaller is on the steep, safe part.",
-        ),
-    },
+    hint=HINT,
+    solution=solution_of(QUESTIONS),
 )
+def _questionnaire(answer: Any, context: dict[str, Any]) -> str:
+    return judge(answer, QUESTIONS)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -12,6 +11,7 @@ from .. import formatting
 from ..formatting import percent
 from .answers import as_integer, as_number, describe, run_code
 from .framework import Off, exercise
+from .questionnaire import HINT, Question, judge, solution_of
 
 
 @exercise(
@@ -183,105 +183,45 @@ def _best_of(study: Any) -> tuple[float, str, int]:
     return float(best["val_accuracy_mean"]), formatting.setting(setting), study.runs["lr"].nunique()
 
 
-@dataclass(frozen=True)
-class Question:
-    """One question of the closing questionnaire (as lesson 04's; the lesson modules import only
-    the framework and the answers, so each lesson keeps its own copy of these few lines).
-
-    ``answer`` is a letter (a choice) or a number (matched within ``tolerance``, relative; 0
-    for a count, which must be exact);
-    ``why`` is said when the answer is right, ``off`` when it is not (it never gives it away).
-    """
-
-    answer: str | float
-    why: str
-    off: str
-    tolerance: float = 5e-3
-
-
-def questionnaire(exercise_id: str, task: str, questions: dict[int, Question]) -> None:
-    """Register a questionnaire: one exercise whose answer is a dict {question: answer}."""
-    answers = ", ".join(f"{number}: {q.answer!r}" for number, q in questions.items())
-    exercise(
-        exercise_id,
-        task,
-        hint="A dict with one entry per question, {1: 'b', 2: 0.5, ...}: a letter where the "
-        "question offers choices, a number where it asks for one. Each question's feedback "
-        "says what to reconsider.",
-        solution=f"answer = {{{answers}}}",
-    )(lambda answer, context: _judge_questionnaire(answer, questions))
-
-
-def _judge_questionnaire(answer: Any, questions: dict[int, Question]) -> str:
-    if not isinstance(answer, dict):
-        raise Off(
-            f"expected a dict {{1: ..., 2: ...}}, one answer per question; got {describe(answer)}."
-        )
-    given = {_question_number(key, len(questions)): value for key, value in answer.items()}
-    missing = [str(number) for number in questions if number not in given]
-    if missing:
-        raise Off(f"no answer to question {', '.join(missing)} yet: one entry per question.")
-    off = [f"({n}) {q.off}" for n, q in questions.items() if not _matches(given[n], q)]
-    if off:
-        right = len(questions) - len(off)
-        raise Off(f"{right} of {len(questions)} right. " + " ".join(off))
-    return f"all {len(questions)} right. " + " ".join(
-        f"({n}) {q.why}" for n, q in questions.items()
-    )
+QUESTIONS = {
+    1: Question(
+        16,
+        "each draw has its own rate: 16 runs, 16 rates (the grid: 4).",
+        "every draw picks its rate afresh from the range, so no two runs share one.",
+        tolerance=0,
+    ),
+    2: Question(
+        0.2,
+        "4 times the batch, 4 times the rate: 0.05 x 4.",
+        "the rule scales the rate by the same factor as the batch (256 is 4 x 64).",
+    ),
+    3: Question(
+        "b",
+        "whatever chose the winner flatters it; only data that chose nothing measures it.",
+        "the test set is not too small to train on, and a choice made on a set makes that "
+        "set's figure look better than new images will.",
+    ),
+    4: Question(
+        75,
+        "5 x 5 settings x 3 seeds: a grid grows multiplicatively.",
+        "every setting of the grid runs once per seed: multiply all three.",
+        tolerance=0,
+    ),
+    5: Question(
+        211,
+        "54,000 / 256 = 210.9, and the last, smaller batch is a step too.",
+        "one step per batch, and without drop_last the last, incomplete batch counts.",
+        tolerance=0,
+    ),
+}
 
 
-def _question_number(key: Any, count: int) -> int:
-    if isinstance(key, str) and key.strip().isdigit():
-        key = int(key)
-    number = as_integer(key, "question numbers as the keys")
-    if not 1 <= number <= count:
-        raise Off(f"there is no question {number}: the questions are 1 to {count}.")
-    return number
-
-
-def _matches(value: Any, question: Question) -> bool:
-    if isinstance(question.answer, str):
-        return isinstance(value, str) and value.strip().strip("()").lower() == question.answer
-    try:
-        number = as_number(value, "a number")
-    except Off:
-        return False
-    return math.isclose(number, question.answer, rel_tol=question.tolerance)
-
-
-questionnaire(
+@exercise(
     "05.4",
     "five questions on batch size, the linear scaling rule and search, answered as a dict "
     "{1: ..., 5: ...}",
-    {
-        1: Question(
-            16,
-            "each draw has its own rate: 16 runs, 16 rates (the grid: 4).",
-            "every draw picks its rate afresh from the range, so no two runs share one.",
-            tolerance=0,
-        ),
-        2: Question(
-            0.2,
-            "4 times the batch, 4 times the rate: 0.05 x 4.",
-            "the rule scales the rate by the same factor as the batch (256 is 4 x 64).",
-        ),
-        3: Question(
-            "b",
-            "whatever chose the winner flatters it; only data that chose nothing measures it.",
-            "the test set is not too small to train on, and a choice made on a set makes that "
-            "set's figure look better than new images will.",
-        ),
-        4: Question(
-            75,
-            "5 x 5 settings x 3 seeds: a grid grows multiplicatively.",
-            "every setting of the grid runs once per seed: multiply all three.",
-            tolerance=0,
-        ),
-        5: Question(
-            211,
-            "54,000 / 256 = 210.9, and the last, smaller batch is a step too.",
-            "one step per batch, and without drop_last the last, incomplete batch counts.",
-            tolerance=0,
-        ),
-    },
+    hint=HINT,
+    solution=solution_of(QUESTIONS),
 )
+def _questionnaire(answer: Any, context: dict[str, Any]) -> str:
+    return judge(answer, QUESTIONS)
