@@ -102,3 +102,21 @@ def assert_malformed_answers_fail(exercise_id: str, context: dict[str, Any], cap
         assert printed.startswith(exercise_id), printed
     check(exercise_id, None)
     assert "not answered yet" in capsys.readouterr().out
+
+
+class ExerciseContract:
+    """The three tests every lesson's exercises pass. A lesson's test module subclasses it with
+    its ``IDS`` and ``WRONG`` answers and gives a ``context`` fixture; ``conftest.py``
+    parametrises ``exercise_id`` over the class's ``IDS``."""
+
+    IDS: list[str] = []
+    WRONG: Wrong = {}
+
+    def test_the_reference_solution_passes(self, exercise_id, context, capsys):
+        assert_reference_passes(exercise_id, context, capsys)
+
+    def test_wrong_answers_fail_and_say_why(self, exercise_id, context, capsys):
+        assert_wrong_answers_fail(exercise_id, self.WRONG, context, capsys)
+
+    def test_malformed_answers_fail_without_raising(self, exercise_id, context, capsys):
+        assert_malformed_answers_fail(exercise_id, context, capsys)

@@ -14,11 +14,9 @@ import mnist_course.exercises.lesson02 as lesson02
 from mnist_course.exercises import EXERCISES
 from mnist_course.models import build_model
 from tests.exercises.checking import (
+    ExerciseContract,
     From,
     Wrong,
-    assert_malformed_answers_fail,
-    assert_reference_passes,
-    assert_wrong_answers_fail,
     lesson_ids,
     passes,
 )
@@ -143,19 +141,10 @@ def context() -> dict[str, Any]:
     return {}
 
 
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_the_reference_solution_passes(exercise_id, context, capsys):
-    assert_reference_passes(exercise_id, context, capsys)
+class TestEveryExercise(ExerciseContract):
+    """Reference passes; wrong, None and malformed answers fail with a message, never raise."""
 
-
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_wrong_answers_fail_and_say_why(exercise_id, context, capsys):
-    assert_wrong_answers_fail(exercise_id, WRONG, context, capsys)
-
-
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_malformed_answers_fail_without_raising(exercise_id, context, capsys):
-    assert_malformed_answers_fail(exercise_id, context, capsys)
+    IDS, WRONG = IDS, WRONG
 
 
 def test_the_evaluation_loop_must_move_each_batch_to_the_models_device(monkeypatch, capsys):

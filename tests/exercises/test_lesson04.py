@@ -9,10 +9,8 @@ import pytest
 import torch
 
 from tests.exercises.checking import (
+    ExerciseContract,
     Wrong,
-    assert_malformed_answers_fail,
-    assert_reference_passes,
-    assert_wrong_answers_fail,
     fake_study,
     lesson_ids,
     passes,
@@ -63,19 +61,10 @@ def context() -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_the_reference_solution_passes(exercise_id, context, capsys):
-    assert_reference_passes(exercise_id, context, capsys)
+class TestEveryExercise(ExerciseContract):
+    """Reference passes; wrong, None and malformed answers fail with a message, never raise."""
 
-
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_wrong_answers_fail_and_say_why(exercise_id, context, capsys):
-    assert_wrong_answers_fail(exercise_id, WRONG, context, capsys)
-
-
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_malformed_answers_fail_without_raising(exercise_id, context, capsys):
-    assert_malformed_answers_fail(exercise_id, context, capsys)
+    IDS, WRONG = IDS, WRONG
 
 
 def test_the_questionnaire_takes_letters_as_learners_write_them(capsys):

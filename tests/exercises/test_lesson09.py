@@ -14,11 +14,9 @@ from mnist_course.data import DataSplits, Normalization, stratified_sample, stra
 from mnist_course.exercises import EXERCISES
 from mnist_course.models import build_model
 from tests.exercises.checking import (
+    ExerciseContract,
     From,
     Wrong,
-    assert_malformed_answers_fail,
-    assert_reference_passes,
-    assert_wrong_answers_fail,
     lesson_ids,
 )
 
@@ -120,19 +118,10 @@ def context(digits: DataSplits) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_the_reference_solution_passes(exercise_id, context, capsys):
-    assert_reference_passes(exercise_id, context, capsys)
+class TestEveryExercise(ExerciseContract):
+    """Reference passes; wrong, None and malformed answers fail with a message, never raise."""
 
-
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_wrong_answers_fail_and_say_why(exercise_id, context, capsys):
-    assert_wrong_answers_fail(exercise_id, WRONG, context, capsys)
-
-
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_malformed_answers_fail_without_raising(exercise_id, context, capsys):
-    assert_malformed_answers_fail(exercise_id, context, capsys)
+    IDS, WRONG = IDS, WRONG
 
 
 def test_the_mix_as_tensors_passes_too(context, capsys):
