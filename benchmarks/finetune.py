@@ -3,7 +3,7 @@
 A learner draws 25 of each of three digits on the pad, as many Europeans write them: 1s with a
 long flag (which MNIST-trained models read as 7s), crossed 7s and plain 0s, at any size, place
 and pen width, saved as the pad saves them (dark ink on white, ``mine/<label>/*.png``). A
-model trained on real MNIST (``pad``, what lesson 07 trains, and ``fast``) is fine-tuned on them
+model trained on real MNIST (``pad``, what lesson 09 trains, and ``fast``) is fine-tuned on them
 with ``finetune`` (MNIST mixed in), for three seeds, each keeping its own stratified quarter of
 the drawings aside. The table gives the accuracy on those held-out drawings and on MNIST's test
 set, before and after. Goal: the held-out drawings go up while MNIST drops by at most 0.3 points.

@@ -47,7 +47,7 @@ SEEDS = (0, 1, 2)
 FAST_TARGET, BEST_TARGET = 0.99, 0.995
 FP16 = MixedPrecision(torch.float16, grad_scaler=True)
 """What ``mixed_precision`` picks on a GPU below compute capability 8.0, e.g. Colab's T4."""
-LONGEST = ("03", "04", "05", "08")
+LONGEST = ("04", "06", "07", "10")
 """The lessons that take longest in full mode on a GPU (3-6 minutes each on an H200)."""
 NO_GPU = (
     "GPU check: no CUDA GPU here (torch.cuda.is_available() is False), so nothing was measured; "
@@ -96,7 +96,7 @@ def time_to(recipe: str, target: float, seeds: Sequence[int], splits, label: str
 
 
 def lessons(prefixes: Sequence[str]) -> list[Path]:
-    """The notebooks whose names start with ``prefixes`` (``"04"``: 04_learning_rate)."""
+    """The notebooks whose names start with ``prefixes`` (``"06"``: 06_learning_rate)."""
     return [path for path in course.NOTEBOOKS if path.stem.startswith(tuple(prefixes))]
 
 

@@ -1,6 +1,6 @@
 """The drawing notebook in a real browser: JupyterLab, headless Chromium, a mouse that draws.
 
-Starts JupyterLab on 127.0.0.1 (random port and token), opens ``07_draw_a_digit`` in Debian's
+Starts JupyterLab on 127.0.0.1 (random port and token), opens ``09_draw_a_digit`` in Debian's
 Chromium through Playwright, runs every cell, draws digits with the mouse and waits for the
 model's answer; checks Clear; saves, reloads the page and draws again (the ipycanvas reconnect
 bug would leave the browser canvas blank while the kernel still answered); saves a screenshot.
@@ -22,7 +22,7 @@ from tests.notebook_server import jupyter_lab
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 ROOT = Path(__file__).parents[1]
-NOTEBOOK = "07_draw_a_digit.ipynb"
+NOTEBOOK = "09_draw_a_digit.ipynb"
 SCREENSHOT = Path(os.environ.get("MNIST_COURSE_SCREENSHOTS", ROOT / "build" / "screenshots"))
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -67,7 +67,7 @@ def lab(tmp_path_factory, checkpoint):
     root = tmp_path_factory.mktemp("lab")
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, root / NOTEBOOK)
     (root / "runs").mkdir()
-    shutil.copy(checkpoint[0], root / "runs" / "pad.pt")  # what lesson 07 loads
+    shutil.copy(checkpoint[0], root / "runs" / "pad.pt")  # what lesson 09 loads
     with jupyter_lab(root) as (url, token):
         yield f"{url}/lab/tree/{NOTEBOOK}?token={token}"
 

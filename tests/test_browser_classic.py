@@ -4,7 +4,7 @@ Colab's front end is not JupyterLab: it renders ipywidgets 7 widgets, as the cla
 does. `make colab-check` runs this on Colab's package stack (Notebook 6.5.7, ipywidgets 7.7.1);
 on a stack without the classic Notebook it is skipped. It starts the Notebook server on 127.0.0.1,
 opens ``01_exploring_mnist`` in headless Chromium, runs it, pages and filters the gallery, then
-opens ``07_draw_a_digit``, runs it, draws digits with the mouse and reads the pad's answers.
+opens ``09_draw_a_digit``, runs it, draws digits with the mouse and reads the pad's answers.
 """
 
 from __future__ import annotations
@@ -54,12 +54,12 @@ RUN_STATE_JS = """() => {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, checkpoint):
-    """A classic Notebook server holding lessons 01 and 07 and a model; stopped by its PID."""
+    """A classic Notebook server holding lessons 01 and 09 and a model; stopped by its PID."""
     root = tmp_path_factory.mktemp("classic")
-    for name in ("01_exploring_mnist.ipynb", "07_draw_a_digit.ipynb"):
+    for name in ("01_exploring_mnist.ipynb", "09_draw_a_digit.ipynb"):
         shutil.copy(ROOT / "notebooks" / name, root / name)
     (root / "runs").mkdir()
-    shutil.copy(checkpoint[0], root / "runs" / "pad.pt")  # what lesson 07 loads
+    shutil.copy(checkpoint[0], root / "runs" / "pad.pt")  # what lesson 09 loads
 
     def command(port: int, token: str) -> list[str]:
         return [
@@ -159,7 +159,7 @@ def test_pad_reads_digits_drawn_in_the_classic_notebook(server, browser, checkpo
     expect.set_options(timeout=60_000)
     page = browser.new_page(viewport={"width": 1300, "height": 1000})
     heard = _listen(page)
-    page.goto(server("07_draw_a_digit.ipynb"))
+    page.goto(server("09_draw_a_digit.ipynb"))
     _run_all(page)
     canvas = page.locator("canvas.mnist-draw-canvas")
     answer = page.locator(".mnist-draw-answer")

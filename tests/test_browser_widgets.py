@@ -4,12 +4,12 @@ One JupyterLab server and one headless Chromium for the module (helpers from ``t
 Each test opens its notebook in a workspace of its own (so a page shows that notebook alone), runs
 it in smoke mode and drives the widgets with the mouse, as a learner would:
 
-- the panel: the first cells of lesson 09 (parameters, panel): pick a recipe, press Train, watch
+- the panel: the first cells of lesson 12 (parameters, panel): pick a recipe, press Train, watch
   the progress bar grow, Cancel, read "cancelled", load the saved model from disk and check it
   reads digits, then Test and compare the accuracy shown with the saved model's;
 - the gallery: the first cells of lesson 01 (parameters, gallery): next page, "no previous page"
   on the first one, two classes ticked and filtered, the test set;
-- the pad: lesson 07 whole: draw, choose the label, "Save as training example", and the PNGs
+- the pad: lesson 09 whole: draw, choose the label, "Save as training example", and the PNGs
   (as drawn and 28x28) in ``mine/<label>/`` and ``mine-28x28/<label>/`` beside the notebook.
 """
 
@@ -60,13 +60,13 @@ class Lab(NamedTuple):
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory) -> Lab:
-    """JupyterLab serving the notebooks the tests open (lesson 07 trains its own small model)."""
+    """JupyterLab serving the notebooks the tests open (lesson 09 trains its own small model)."""
     root = tmp_path_factory.mktemp("lab")
     _excerpt(
-        "09_your_own_handwriting.ipynb", root / "panel.ipynb", "Lesson.start", "TrainingPanel("
+        "12_your_own_handwriting.ipynb", root / "panel.ipynb", "Lesson.start", "TrainingPanel("
     )
     _excerpt("01_exploring_mnist.ipynb", root / "gallery.ipynb", "Lesson.start", "Gallery(")
-    shutil.copy(ROOT / "notebooks" / "07_draw_a_digit.ipynb", root / "pad.ipynb")
+    shutil.copy(ROOT / "notebooks" / "09_draw_a_digit.ipynb", root / "pad.ipynb")
     with jupyter_lab(root) as (url, token):
         yield Lab(
             root, lambda name: f"{url}/lab/workspaces/{Path(name).stem}/tree/{name}?token={token}"

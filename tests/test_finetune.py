@@ -114,7 +114,7 @@ def _five_ones_five_sevens_and(folder: Path, fours: int) -> Path:
 
 
 def test_readiness_is_decided_once_and_names_the_digit(base, tmp_path):
-    """Five 1s, five 7s and one 4 passed lesson 09's own check, then crashed in finetune."""
+    """Five 1s, five 7s and one 4 passed lesson 12's own check, then crashed in finetune."""
     model = load_checkpoint(base).model
     own = load_own_digits(_five_ones_five_sevens_and(tmp_path / "one-4", 1), DIGIT_CLASSES)
     message = r"own handwriting .*one-4: too few pictures of 4 \(1\): draw at least 2 of every"
@@ -162,17 +162,17 @@ def test_the_report_says_where_the_model_was_written_and_what_it_mixed_in(base, 
 
 
 def test_mnist_mix_zero_set_on_the_module_means_none(base, tmp_path, monkeypatch):
-    """Lesson 09's exercise: fine-tune with no MNIST in the mix (0 raised inside the split)."""
+    """Lesson 12's exercise: fine-tune with no MNIST in the mix (0 raised inside the split)."""
     monkeypatch.setattr(finetune_module, "MNIST_MIX", 0)
     own = load_own_digits(write_own_digits(tmp_path / "mine"), DIGIT_CLASSES)
     report = finetune_own(load_checkpoint(base).model, own, load_sklearn_digits(), epochs=1)
     assert report.mnist_mixed_in == 0 and report.status == "completed"
 
 
-def test_lesson_09_asks_check_ready_and_reads_the_tuned_model_on_a_second_pad():
+def test_lesson_12_asks_check_ready_and_reads_the_tuned_model_on_a_second_pad():
     """The lesson once counted PNG files itself (and disagreed with finetune), and handed the
     tuned model to the first pad, so both pads read with it and mirrored each other."""
-    notebook = Path(__file__).parents[1] / "notebooks" / "09_your_own_handwriting.ipynb"
+    notebook = Path(__file__).parents[1] / "notebooks" / "12_your_own_handwriting.ipynb"
     code = "\n".join(cell.source for cell in nbformat.read(notebook, as_version=4).cells
                      if cell.cell_type == "code")  # fmt: skip
     assert "check_ready(own)" in code and ".glob(" not in code

@@ -72,7 +72,7 @@ def test_figures_are_medians_and_valid_json():
     )
     rows += [{"measure": f"notebook {name} ({mode})", "seconds": seconds}
              for name, mode, seconds in [("00_setup", "smoke", 5.04), ("01_mnist", "smoke", 7.0),
-                                         ("04_learning_rate", "full", 201.26)]]  # fmt: skip
+                                         ("06_learning_rate", "full", 201.26)]]  # fmt: skip
     assert gpu.figures(rows, gpu.FP16, seconds=1.0)["notebooks_failed"] == []
     rows.append({"measure": "notebook 02_first (smoke)", "seconds": math.nan,
                  "error": "CellExecutionError: ..."})  # fmt: skip
@@ -81,7 +81,7 @@ def test_figures_are_medians_and_valid_json():
     assert figures["best_seconds_to_99_5"] is None and figures["best_accuracy"] == 0.9948
     assert figures["fast_fp16_seconds_to_99"] is None, "not measured: None"
     assert figures["smoke_seconds"] == 12.0 and figures["check_seconds"] == 300.0
-    assert figures["full_seconds"] == {"04_learning_rate": 201.3}
+    assert figures["full_seconds"] == {"06_learning_rate": 201.3}
     assert figures["notebooks_failed"] == ["02_first"]
     assert figures["autocast"] == "float32"
     assert "NaN" not in json.dumps(figures), "the JSON line is valid JSON"

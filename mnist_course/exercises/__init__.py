@@ -6,18 +6,18 @@ notebook. Exercises about a lesson's own results (its training images, its study
 matrix) take them as keywords, ``check("01.1", answer, train=train)``; the others need nothing.
 
 >>> from mnist_course.exercises import EXERCISES, check, hint, solution
->>> check("03.2", None)
-03.2 not answered yet: replace None with your answer and run the cell again (hint("03.2") helps).
->>> check("03.2", 32 * 64 * 3 * 3)
-03.2 not yet: add the biases: a convolution has one per output channel.
->>> check("03.2", 18_496)
-03.2 right: 32 x 64 x 3 x 3 = 18,432 weights plus 64 biases.
+>>> check("04.2", None)
+04.2 not answered yet: replace None with your answer and run the cell again (hint("04.2") helps).
+>>> check("04.2", 32 * 64 * 3 * 3)
+04.2 not yet: add the biases: a convolution has one per output channel.
+>>> check("04.2", 18_496)
+04.2 right: 32 x 64 x 3 x 3 = 18,432 weights plus 64 biases.
 
 ``check`` prints its feedback and returns nothing, so a notebook cell that ends in it shows the
 feedback only. The exercise's own ``check`` also returns whether the answer passed:
 
->>> EXERCISES["03.2"].check(18_496)
-03.2 right: 32 x 64 x 3 x 3 = 18,432 weights plus 64 biases.
+>>> EXERCISES["04.2"].check(18_496)
+04.2 right: 32 x 64 x 3 x 3 = 18,432 weights plus 64 biases.
 True
 
 Neither raises on a wrong answer, whatever it is: a learner's mistake is feedback, not a
@@ -26,19 +26,19 @@ solution's code run with the context as its variables, so the shown solution is 
 
 The package: ``framework`` (an exercise, the registry, ``check``, ``hint``, ``solution``),
 ``answers`` (what a number, an array, a function or a network answer is) and one module per
-lesson, ``lesson01`` to ``lesson09``, whose judges register themselves when it is imported.
+lesson, ``lesson01`` to ``lesson12``, whose judges register themselves when it is imported.
 """
 
 from . import (
     lesson01,
     lesson02,
-    lesson03,
     lesson04,
-    lesson05,
     lesson06,
     lesson07,
     lesson08,
     lesson09,
+    lesson10,
+    lesson12,
 )
 from .framework import EXERCISES, Exercise, Off, check, hint, solution
 
@@ -46,12 +46,12 @@ __all__ = ["EXERCISES", "Exercise", "Off", "check", "hint", "solution"]
 _LESSONS = (
     lesson01,
     lesson02,
-    lesson03,
     lesson04,
-    lesson05,
     lesson06,
     lesson07,
     lesson08,
     lesson09,
+    lesson10,
+    lesson12,
 )
 """Imported for their registrations: each fills ``EXERCISES`` with its lesson's exercises."""

@@ -1,103 +1,180 @@
-"""Lesson 06's checked exercises: evaluation."""
+"""Lesson 06's checked exercises: the learning rate."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
 from typing import Any
 
-import numpy as np
 import torch
+from torch import nn
 
-from .answers import as_array, as_integer, describe
+from ..formatting import percent
+from .answers import as_number, run_code
 from .framework import Off, exercise
-
-
-def _digit_pair(answer: Any, classes: int) -> tuple[int, int]:
-    if isinstance(answer, (str, bytes, dict)) or not isinstance(answer, Iterable):
-        raise Off(f"expected two digits, e.g. (4, 9); got {describe(answer)}.")
-    items = list(answer.tolist() if isinstance(answer, (torch.Tensor, np.ndarray)) else answer)
-    if len(items) != 2:
-        raise Off(f"expected two digits, e.g. (4, 9); got {len(items)} items.")
-    try:
-        digits = [
-            int(item) if isinstance(item, str) and item.isdigit() else as_integer(item, "a digit")
-            for item in items
-        ]
-    except Off as off:
-        raise Off(f"expected two digits, e.g. (4, 9); got {describe(answer)}.") from off
-    if not all(0 <= digit < classes for digit in digits):
-        raise Off(f"expected digits from 0 to {classes - 1}; got {digits}.")
-    return digits[0], digits[1]
+from .questionnaire import HINT, Question, judge, solution_of
 
 
 @exercise(
     "06.1",
-    "the pair of digits confused most often, in either direction, as a tuple (a, b)",
-    hint="matrix[a, b] counts the a's read as b. Add the matrix to its transpose to count both "
-    "directions, set the diagonal (the right answers) to 0, and find the largest cell "
-    "(np.unravel_index(table.argmax(), table.shape)).",
+    "the smallest learning rate of your study with a run that diverged (a float)",
+    hint="`study.runs` has a row per run, with its `lr` and its `status`: keep the rows whose "
+    "status is 'diverged' and take the smallest lr.",
     solution="""
-        import numpy as np
-
-        both_ways = np.asarray(matrix) + np.asarray(matrix).T
-        np.fill_diagonal(both_ways, 0)
-        first, second = np.unravel_index(both_ways.argmax(), both_ways.shape)
-        answer = (int(first), int(second))
+        diverged = study.runs[study.runs["status"] == "diverged"]
+        answer = float(diverged["lr"].min())
     """,
-    needs=("matrix",),
+    needs=("study",),
 )
-def _confusion_pair(answer: Any, context: dict[str, Any]) -> str:
-    matrix = np.asarray(context["matrix"])
-    both_ways = matrix + matrix.T
-    np.fill_diagonal(both_ways, 0)
-    a, b = _digit_pair(answer, len(matrix))
-    if a == b:
-        raise Off(f"a {a} read as a {a} is a right answer: the mistakes are off the diagonal.")
-    if both_ways[a, b] == both_ways.max():
-        return (
-            f"{a} and {b} are confused {both_ways[a, b]} times ({a} read as {b}: "
-            f"{matrix[a, b]}; {b} read as {a}: {matrix[b, a]})."
+def _diverging_rate(answer: Any, context: dict[str, Any]) -> str:
+    runs = context["study"].runs
+    diverged = sorted(runs.loc[runs["status"] == "diverged", "lr"].astype(float))
+    if not diverged:
+        raise Off("no run of this study diverged: add a larger rate (10.0) and run it again.")
+    value = as_number(answer, "a learning rate")
+    rates = sorted(set(runs["lr"].astype(float)))
+    if not any(math.isclose(value, rate, rel_tol=1e-6) for rate in rates):
+        raise Off(
+            f"{value:g} is not one of the study's rates ({', '.join(f'{r:g}' for r in rates)})."
         )
-    advice = ""
-    off_diagonal = matrix - np.diag(np.diag(matrix))
-    if max(matrix[a, b], matrix[b, a]) == off_diagonal.max():
-        advice = " That is the largest single cell; count both directions."
-    raise Off(
-        f"{a} and {b} are confused {both_ways[a, b]} times in all, another pair "
-        f"{both_ways.max()} times.{advice}"
-    )
+    if not any(math.isclose(value, rate, rel_tol=1e-6) for rate in diverged):
+        raise Off(f"the runs at {value:g} finished without diverging: see the status column.")
+    if not math.isclose(value, diverged[0], rel_tol=1e-6):
+        raise Off(f"{value:g} diverged, but so did a smaller rate: the smallest one is asked for.")
+    return f"at {value:g} the loss blew up to NaN or infinity: too far a step for this model."
+
+
+def _grad(parameter: torch.Tensor) -> torch.Tensor:
+    assert parameter.grad is not None, "the reference model has gradients"
+    return parameter.grad
 
 
 @exercise(
     "06.2",
-    "the recall of every digit, computed from the confusion matrix (an array of 10 fractions)",
-    hint="Recall of a digit: its right answers (the diagonal) divided by all its real images "
-    "(the sum of its row). np.diag and .sum(axis=1) do it for all ten at once.",
+    "one step of SGD by hand: a function sgd_step(params, lr) that moves each weight by -lr * grad",
+    hint="Inside `with torch.no_grad():` (the update itself must not be tracked), for every "
+    "parameter p with a gradient: p -= lr * p.grad, in place. `p = p - ...` only renames.",
     solution="""
-        import numpy as np
+        import torch
 
-        counts = np.asarray(matrix)
-        answer = np.diag(counts) / counts.sum(axis=1)
+        def sgd_step(params, lr):
+            with torch.no_grad():
+                for p in params:
+                    if p.grad is not None:
+                        p -= lr * p.grad
+
+        answer = sgd_step
     """,
-    needs=("matrix",),
 )
-def _recall(answer: Any, context: dict[str, Any]) -> str:
-    matrix = np.asarray(context["matrix"], dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        recall = np.diag(matrix) / matrix.sum(axis=1)
-        precision = np.diag(matrix) / matrix.sum(axis=0)
-    values = as_array(answer, f"{len(matrix)} recalls, one per digit").reshape(-1)
-    if values.shape != recall.shape:
-        raise Off(f"expected {len(recall)} values, one per digit; got {values.size}.")
-    if np.allclose(values, recall, atol=1e-6, equal_nan=True):
-        worst = int(np.nanargmin(recall))
-        return f"the lowest recall is digit {worst}'s, {recall[worst]:.2%}."
-    if np.allclose(values, 100 * recall, atol=1e-4, equal_nan=True):
-        raise Off("those are percentages: expected fractions in [0, 1].")
-    if np.allclose(values, precision, atol=1e-6, equal_nan=True):
+def _sgd_step(answer: Any, context: dict[str, Any]) -> str:
+    def model_with_gradients() -> nn.Module:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            model = nn.Linear(4, 3)
+            model(torch.randn(5, 4)).pow(2).mean().backward()
+        return model
+
+    mine, theirs = model_with_gradients(), model_with_gradients()
+    before = [p.detach().clone() for p in mine.parameters()]
+    run_code(answer, list(mine.parameters()), 0.1)
+    torch.optim.SGD(theirs.parameters(), lr=0.1).step()
+    after, expected = list(mine.parameters()), list(theirs.parameters())
+    if all(torch.equal(a, b) for a, b in zip(after, before, strict=True)):
         raise Off(
-            "that is precision (divided by the columns, what the model said): recall "
-            "divides by the rows, every real image of the digit."
+            "the weights did not move: update each one in place (p -= lr * p.grad) inside "
+            "torch.no_grad()."
         )
-    digit = int(np.flatnonzero(~np.isclose(values, recall, atol=1e-6, equal_nan=True))[0])
-    raise Off(f"digit {digit}: expected {recall[digit]:.4f}, got {values[digit]:.4f}.")
+    upward = [b + 0.1 * _grad(p) for b, p in zip(before, theirs.parameters(), strict=True)]
+    if all(torch.allclose(a, u, atol=1e-6) for a, u in zip(after, upward, strict=True)):
+        raise Off("the weights moved up the gradient: subtract lr * p.grad to go down.")
+    if not all(torch.allclose(a, e, atol=1e-6) for a, e in zip(after, expected, strict=True)):
+        raise Off(
+            "the weights moved, but not as torch.optim.SGD moves them: by -lr * p.grad, "
+            "every parameter once."
+        )
+    return "the same step as torch.optim.SGD: weight -= learning rate x gradient."
+
+
+@exercise(
+    "06.3",
+    "before the study runs, predict: which of its rates will reach the best validation "
+    "accuracy? (a float, one of `rates`)",
+    hint="Any of the study's rates: a guess, checked once the study has run. Your own three "
+    "rates and the range test above are clues: one rate crawled, one never got going. Four "
+    "epochs are short, so a rate that trains fast and stays stable tends to win.",
+    solution="""
+        answer = float(study.best()["lr"])
+    """,
+    needs=("study",),
+)
+def _predicted_best_rate(answer: Any, context: dict[str, Any]) -> str:
+    study = context["study"]
+    value = as_number(answer, "a learning rate")
+    summary = study.summary()
+    rates = [float(rate) for rate in summary.index]
+    match = [rate for rate in rates if math.isclose(value, rate, rel_tol=1e-6)]
+    if not match:
+        raise Off(
+            f"{value:g} is not one of the study's rates ({', '.join(f'{r:g}' for r in rates)})."
+        )
+    best = float(study.best()["lr"])
+    best_score = percent(summary["val_accuracy_mean"].loc[best])
+    if math.isclose(match[0], best, rel_tol=1e-6):
+        return f"as you predicted, {best:g} is the best rate of the study ({best_score})."
+    mine = summary.loc[match[0]]
+    reached = (
+        "diverged" if mine["diverged"] and math.isnan(mine["val_accuracy_mean"])
+        else f"reached {percent(mine['val_accuracy_mean'])}"
+    )  # fmt: skip
+    why = (
+        "a smaller rate has not got as far in the same epochs"
+        if match[0] < best
+        else "a larger rate overshoots: its steps are too long for this model"
+    )
+    raise Off(
+        f"you predicted {match[0]:g}, which {reached}; the best was {best:g} ({best_score}): "
+        f"{why}. Look at the summary and the curves to see it."
+    )
+
+
+QUESTIONS = {
+    1: Question(
+        "b",
+        "a step so long that the loss overflows is a rate too large.",
+        "a rate too small only crawls; NaN means the steps grew the loss without bound.",
+    ),
+    2: Question(
+        10 ** (6 / 299),
+        "1e6 over 299 steps: 10^(6/299), about 1.047 a step.",
+        "from 1e-5 to 10 is a factor of 1e6, spread evenly over the 299 steps between the "
+        "300 rates (the same factor each step).",
+    ),
+    3: Question(
+        0.012,
+        "OneCycleLR starts at max_lr / div_factor, 0.3 / 25.",
+        "OneCycleLR starts at max_lr divided by its div_factor, 25 by default.",
+    ),
+    4: Question(
+        "b",
+        "by default OneCycleLR also cycles momentum, 0.95 down to 0.85 and back.",
+        "look at optimizer.param_groups[0]['momentum'] after making a OneCycleLR without "
+        "cycle_momentum=False.",
+    ),
+    5: Question(
+        "b",
+        "the loss falls fastest some way below its lowest point; at the minimum it is "
+        "about to blow up.",
+        "at the lowest point of the curve the loss is about to shoot up; a rate a few "
+        "times smaller is on the steep, safe part.",
+    ),
+}
+
+
+@exercise(
+    "06.4",
+    "five questions on the learning rate, the range test and one-cycle, answered as a dict "
+    "{1: ..., 5: ...}",
+    hint=HINT,
+    solution=solution_of(QUESTIONS),
+)
+def _questionnaire(answer: Any, context: dict[str, Any]) -> str:
+    return judge(answer, QUESTIONS)

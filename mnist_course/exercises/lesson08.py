@@ -1,103 +1,103 @@
-"""Lesson 08's checked exercises: going further."""
+"""Lesson 08's checked exercises: evaluation."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-import pandas as pd
+import numpy as np
 import torch
-import torch.nn.functional as F
 
-from .answers import as_array, describe, run_code
+from .answers import as_array, as_integer, describe
 from .framework import Off, exercise
+
+
+def _digit_pair(answer: Any, classes: int) -> tuple[int, int]:
+    if isinstance(answer, (str, bytes, dict)) or not isinstance(answer, Iterable):
+        raise Off(f"expected two digits, e.g. (4, 9); got {describe(answer)}.")
+    items = list(answer.tolist() if isinstance(answer, (torch.Tensor, np.ndarray)) else answer)
+    if len(items) != 2:
+        raise Off(f"expected two digits, e.g. (4, 9); got {len(items)} items.")
+    try:
+        digits = [
+            int(item) if isinstance(item, str) and item.isdigit() else as_integer(item, "a digit")
+            for item in items
+        ]
+    except Off as off:
+        raise Off(f"expected two digits, e.g. (4, 9); got {describe(answer)}.") from off
+    if not all(0 <= digit < classes for digit in digits):
+        raise Off(f"expected digits from 0 to {classes - 1}; got {digits}.")
+    return digits[0], digits[1]
 
 
 @exercise(
     "08.1",
-    "batch normalisation by hand: a function batch_norm(x) for x [B, C, H, W], each channel "
-    "to mean 0 and std 1 (eps 1e-5, no learned scale or shift)",
-    hint="Per channel means over the batch and both image dimensions: "
-    "x.mean(dim=(0, 2, 3), keepdim=True), the same for the variance with unbiased=False; then "
-    "(x - mean) / torch.sqrt(var + 1e-5).",
+    "the pair of digits confused most often, in either direction, as a tuple (a, b)",
+    hint="matrix[a, b] counts the a's read as b. Add the matrix to its transpose to count both "
+    "directions, set the diagonal (the right answers) to 0, and find the largest cell "
+    "(np.unravel_index(table.argmax(), table.shape)).",
     solution="""
-        import torch
+        import numpy as np
 
-        def batch_norm(x, eps=1e-5):
-            mean = x.mean(dim=(0, 2, 3), keepdim=True)
-            var = x.var(dim=(0, 2, 3), unbiased=False, keepdim=True)
-            return (x - mean) / torch.sqrt(var + eps)
-
-        answer = batch_norm
+        both_ways = np.asarray(matrix) + np.asarray(matrix).T
+        np.fill_diagonal(both_ways, 0)
+        first, second = np.unravel_index(both_ways.argmax(), both_ways.shape)
+        answer = (int(first), int(second))
     """,
+    needs=("matrix",),
 )
-def _batch_norm(answer: Any, context: dict[str, Any]) -> str:
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        x = torch.randn(8, 3, 5, 5) * torch.tensor([1.0, 3.0, 0.5]).view(1, 3, 1, 1)
-        x = x + torch.tensor([0.0, 5.0, -2.0]).view(1, 3, 1, 1)
-    expected = F.batch_norm(x, None, None, training=True, eps=1e-5)
-    output = run_code(answer, x.clone())
-    values = torch.as_tensor(as_array(output, "a tensor shaped like x"), dtype=torch.float32)
-    if values.shape != x.shape:
-        raise Off(f"expected the shape of x, {list(x.shape)}; got {list(values.shape)}.")
-    if torch.allclose(values, expected, atol=1e-4):
-        return "every channel now has mean 0 and std 1, as nn.BatchNorm2d computes in training."
-
-    def normalised(dims: tuple[int, ...], unbiased: bool = False) -> torch.Tensor:
-        mean = x.mean(dim=dims, keepdim=True)
-        return (x - mean) / (x.var(dim=dims, unbiased=unbiased, keepdim=True) + 1e-5).sqrt()
-
-    if torch.allclose(values, normalised((0, 1, 2, 3)), atol=1e-4):
-        raise Off(
-            "that normalises all channels together: BatchNorm takes each channel on its "
-            "own, over dims (0, 2, 3)."
+def _confusion_pair(answer: Any, context: dict[str, Any]) -> str:
+    matrix = np.asarray(context["matrix"])
+    both_ways = matrix + matrix.T
+    np.fill_diagonal(both_ways, 0)
+    a, b = _digit_pair(answer, len(matrix))
+    if a == b:
+        raise Off(f"a {a} read as a {a} is a right answer: the mistakes are off the diagonal.")
+    if both_ways[a, b] == both_ways.max():
+        return (
+            f"{a} and {b} are confused {both_ways[a, b]} times ({a} read as {b}: "
+            f"{matrix[a, b]}; {b} read as {a}: {matrix[b, a]})."
         )
-    if torch.allclose(values, normalised((1, 2, 3)), atol=1e-4):
-        raise Off(
-            "that normalises each image (like LayerNorm): BatchNorm takes each channel over "
-            "the whole batch, dims (0, 2, 3)."
-        )
-    if torch.allclose(values, normalised((0, 2, 3), unbiased=True), atol=1e-4):
-        raise Off("use the biased variance (unbiased=False), as BatchNorm does in training.")
-    means = values.mean(dim=(0, 2, 3)).tolist()
+    advice = ""
+    off_diagonal = matrix - np.diag(np.diag(matrix))
+    if max(matrix[a, b], matrix[b, a]) == off_diagonal.max():
+        advice = " That is the largest single cell; count both directions."
     raise Off(
-        "each channel should come out with mean 0 and std 1; yours have means "
-        f"{', '.join(f'{m:.3f}' for m in means)}."
+        f"{a} and {b} are confused {both_ways[a, b]} times in all, another pair "
+        f"{both_ways.max()} times.{advice}"
     )
 
 
 @exercise(
     "08.2",
-    "which augmentation ('none', 'affine' or 'affine+elastic') did best on the distorted test set",
-    hint="`pd.DataFrame(rows).set_index('augmentation')` is the table above; idxmax() of its "
-    "'distorted test' column names the best row.",
+    "the recall of every digit, computed from the confusion matrix (an array of 10 fractions)",
+    hint="Recall of a digit: its right answers (the diagonal) divided by all its real images "
+    "(the sum of its row). np.diag and .sum(axis=1) do it for all ten at once.",
     solution="""
-        import pandas as pd
+        import numpy as np
 
-        table = pd.DataFrame(rows).set_index("augmentation")
-        answer = table["distorted test"].idxmax()
+        counts = np.asarray(matrix)
+        answer = np.diag(counts) / counts.sum(axis=1)
     """,
-    needs=("rows",),
+    needs=("matrix",),
 )
-def _best_augmentation(answer: Any, context: dict[str, Any]) -> str:
-    table = pd.DataFrame(context["rows"]).set_index("augmentation")
-    names = ", ".join(map(repr, table.index))
-    if not isinstance(answer, str):
-        raise Off(f"expected a name, one of {names}; got {describe(answer)}.")
-    name = answer.strip().lower()
-    if name not in table.index:
-        raise Off(f"expected one of {names}; got {answer!r}.")
-    distorted, test = table["distorted test"], table["test"]
-    if distorted[name] >= distorted.max():
-        return (
-            f"{name}: {distorted[name]:.2%} on the distorted test set against "
-            f"{distorted['none']:.2%} without augmentation."
-            if "none" in table.index
-            else f"{name}: {distorted[name]:.2%} on the distorted test set."
+def _recall(answer: Any, context: dict[str, Any]) -> str:
+    matrix = np.asarray(context["matrix"], dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        recall = np.diag(matrix) / matrix.sum(axis=1)
+        precision = np.diag(matrix) / matrix.sum(axis=0)
+    values = as_array(answer, f"{len(matrix)} recalls, one per digit").reshape(-1)
+    if values.shape != recall.shape:
+        raise Off(f"expected {len(recall)} values, one per digit; got {values.size}.")
+    if np.allclose(values, recall, atol=1e-6, equal_nan=True):
+        worst = int(np.nanargmin(recall))
+        return f"the lowest recall is digit {worst}'s, {recall[worst]:.2%}."
+    if np.allclose(values, 100 * recall, atol=1e-4, equal_nan=True):
+        raise Off("those are percentages: expected fractions in [0, 1].")
+    if np.allclose(values, precision, atol=1e-6, equal_nan=True):
+        raise Off(
+            "that is precision (divided by the columns, what the model said): recall "
+            "divides by the rows, every real image of the digit."
         )
-    if test[name] >= test.max():
-        raise Off(f"{name} is best on the normal test set; the question is about the distorted.")
-    raise Off(
-        f"{name} reaches {distorted[name]:.2%} on the distorted test set; another "
-        f"{distorted.max():.2%}."
-    )
+    digit = int(np.flatnonzero(~np.isclose(values, recall, atol=1e-6, equal_nan=True))[0])
+    raise Off(f"digit {digit}: expected {recall[digit]:.4f}, got {values[digit]:.4f}.")

@@ -19,11 +19,11 @@ LESSON_MODULES = sorted(path.stem for path in PACKAGE.glob("lesson*.py"))
 def test_check_prints_the_feedback_and_returns_nothing(capsys):
     """A notebook shows a cell's last value as ``Out:``; check ends cells, so it returns None."""
     for answer, passed in [(None, False), (32 * 64 * 9, False), (18_496, True)]:
-        assert EXERCISES["03.2"].check(answer) is passed
+        assert EXERCISES["04.2"].check(answer) is passed
         feedback = capsys.readouterr().out
-        assert check("03.2", answer) is None
+        assert check("04.2", answer) is None
         assert capsys.readouterr().out == feedback
-    assert "03.2 right:" in feedback
+    assert "04.2 right:" in feedback
 
 
 def test_a_check_without_its_context_says_what_to_pass(digits: DataSplits, capsys):
@@ -40,7 +40,7 @@ def test_unknown_ids_fail_hints_and_solutions_print(capsys):
     assert "there is no exercise '99.9'" in printed and "there is no exercise None" in printed
     hint("02.2")
     assert "torch.no_grad()" in capsys.readouterr().out
-    solution("03.1")
+    solution("04.1")
     printed = capsys.readouterr().out
     assert "class Net2(nn.Module)" in printed and "answer = Net2()" in printed
 

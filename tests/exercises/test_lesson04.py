@@ -1,5 +1,4 @@
-"""Lesson 04's exercises: the smallest diverging rate, one SGD step by hand, a prediction of the
-best rate, and the closing questionnaire."""
+"""Lesson 04's exercises: R4's Net2, a conv's parameters, shapes predicted, the questionnaire."""
 
 from __future__ import annotations
 
@@ -7,67 +6,66 @@ from typing import Any
 
 import pytest
 import torch
+from torch import nn
 
+from mnist_course.models import build_model
 from tests.exercises.checking import (
     ExerciseContract,
+    From,
     Wrong,
-    fake_study,
     lesson_ids,
-    passes,
 )
 
 
-def sgd_up(params: list[torch.Tensor], lr: float) -> None:
-    with torch.no_grad():
-        for p in params:
-            p += lr * p.grad
+def net2_without_dropout2d() -> nn.Module:
+    model = build_model("net2")
+    model[4] = nn.Identity()
+    return model
 
 
-def sgd_renames(params: list[torch.Tensor], lr: float) -> None:
-    for p in params:
-        p = p - lr * p.grad  # the mistake under test: this only renames
+class Net2Unused(nn.Module):
+    """Net2's layers with a Dropout2d the forward pass never calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layers = net2_without_dropout2d()
+        self.drop = nn.Dropout2d()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
 
 
 IDS = lesson_ids("04")
 WRONG: Wrong = {
-    "04.1": [(10.0, "smaller rate"), (0.1, "without diverging"), (0.5, "not one of")],
-    "04.2": [(sgd_up, "up the gradient"), (sgd_renames, "did not move")],
-    "04.3": [(0.01, "has not got as far"), (1.0, "which diverged"), (0.5, "not one of")],
-    "04.4": [
-        ({1: "a", 2: 1.047, 3: 0.012, 4: "b", 5: "b"}, "4 of 5 right. (1) a rate too small"),
-        ({1: "b", 2: 1.0, 3: 0.3, 4: "b", 5: "c"}, "2 of 5 right. (2) from 1e-5"),
-        ({1: "b"}, "no answer to question 2, 3, 4, 5 yet"),
-        ({1: "b", 2: 1.047, 3: 0.012, 4: "b", 5: "b", 9: "a"}, "no question 9"),
-        ({"one": "b"}, "question numbers"),
-        ({1: 2, 2: "1.047", 3: None, 4: "b", 5: "b"}, "2 of 5 right"),
+    "04.1": [
+        (From(lambda c: net2_without_dropout2d()), "no nn.Dropout2d"),
+        (Net2Unused, "never calls it"),
+        (From(lambda c: build_model("net3")), "expected the layers"),
     ],
+    "04.2": [(18_432, "biases"), (576, "is not it")],
+    "04.3": [
+        ((1, 32, 28, 28), "padding"),
+        ((1, 1, 26, 26), "one channel per filter"),
+        ((32, 26, 26), "four of them"),
+        (torch.Size([2, 32, 26, 26]), "batch size"),
+        ([1, 32, 27, 27], "is not it"),
+        ((1, 32, 26.5, 26), "whole number"),
+    ],
+    "04.4": [(1024, "without padding"), (1600, "cnn3's"), (49, "64 channels"), (7, "is not it")],
+    "04.5": [(2048, "not 3.5 or 4"), (6272, "two pools"), (100, "is not it")],
+    "04.6": [("a", "count them"), ("dense", "letters")],
+    "04.7": [("b", "does not ignore"), ("C", "MLP's problem"), ("d", "letters")],
+    "04.8": [("train", "train mode"), ("off", "letters")],
 }
 
 
 @pytest.fixture(scope="module")
 def context() -> dict[str, Any]:
-    """Lesson 04's learning-rate study: two rates that train, two that diverge."""
-    nan = float("nan")
-    return {
-        "study": fake_study(
-            ["lr"],
-            [
-                {"lr": 0.01, "val_accuracy": 0.90},
-                {"lr": 0.1, "val_accuracy": 0.95},
-                {"lr": 1.0, "val_accuracy": nan, "status": "diverged"},
-                {"lr": 10.0, "val_accuracy": nan, "status": "diverged"},
-            ],
-        ),
-    }
+    """Lesson 04's exercises need none of its variables."""
+    return {}
 
 
 class TestEveryExercise(ExerciseContract):
     """Reference passes; wrong, None and malformed answers fail with a message, never raise."""
 
     IDS, WRONG = IDS, WRONG
-
-
-def test_the_questionnaire_takes_letters_as_learners_write_them(capsys):
-    answer = {"1": " B", 2: 1.0471, 3: 0.012, 4: "(b)", 5: "b"}
-    assert passes("04.4", answer)
-    assert "all 5 right" in capsys.readouterr().out

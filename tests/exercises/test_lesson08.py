@@ -1,42 +1,42 @@
-"""Lesson 08's exercises: batch normalisation by hand, and the best augmentation of a table."""
+"""Lesson 08's exercises: the most confused pair, and recall, from a confusion matrix."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tests.exercises.checking import (
     ExerciseContract,
+    From,
     Wrong,
     lesson_ids,
 )
 
+
+def precision_of(matrix: np.ndarray) -> np.ndarray:
+    return np.diag(matrix) / matrix.sum(axis=0)
+
+
 IDS = lesson_ids("08")
 WRONG: Wrong = {
-    "08.1": [
-        (lambda x: (x - x.mean()) / x.std(unbiased=False), "all channels together"),
-        (
-            lambda x: (x - x.mean((0, 2, 3), True)) / x.std((0, 2, 3), keepdim=True),
-            "biased variance",
-        ),
-        (lambda x: (x - x.mean((1, 2, 3), True)) / x.std((1, 2, 3), False, True), "each image"),
-        (lambda x: x[0], "shape of x"),
+    "08.1": [((7, 2), "single cell"), ((3, 3), "diagonal"), ((1, 2, 3), "two digits")],
+    "08.2": [
+        (From(lambda c: precision_of(c["matrix"])), "precision"),
+        (From(lambda c: 100 * np.diag(c["matrix"]) / c["matrix"].sum(1)), "percentages"),
+        (np.ones(9), "expected 10 values"),
     ],
-    "08.2": [("affine", "normal test set"), ("none", "another"), ("elastic", "one of")],
 }
 
 
 @pytest.fixture(scope="module")
 def context() -> dict[str, Any]:
-    """Lesson 08's augmentation table: affine+elastic best on the distorted test set."""
-    return {
-        "rows": [
-            {"augmentation": "none", "test": 0.990, "distorted test": 0.80},
-            {"augmentation": "affine", "test": 0.992, "distorted test": 0.95},
-            {"augmentation": "affine+elastic", "test": 0.989, "distorted test": 0.96},
-        ],
-    }
+    """Lesson 08's confusion matrix: 4 and 9 the most confused pair, 7 as 2 the largest cell."""
+    matrix = np.diag(np.full(10, 100))
+    matrix[4, 9], matrix[9, 4] = 7, 6  # 13 in both directions: the most confused pair
+    matrix[7, 2] = 10  # the largest single cell, but only one direction
+    return {"matrix": matrix}
 
 
 class TestEveryExercise(ExerciseContract):
