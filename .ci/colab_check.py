@@ -154,7 +154,7 @@ sys.modules["google.colab"] = colab
 LESSON_START = """
 import sys
 assert sys.version_info[:2] == (3, 13), f"the kernel runs Python {sys.version}, not Colab's 3.13"
-from mnist_course.lesson import Lesson
+from mnist_course.course.lesson import Lesson
 Lesson.start(smoke=True)
 assert calls == ["widgets"], f"Lesson.start() on Colab: custom widget manager calls {calls}"
 print("Lesson.start() enabled Colab's custom widget manager")

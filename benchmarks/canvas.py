@@ -20,7 +20,7 @@ from PIL import Image, ImageFilter
 
 from benchmarks.common import finish, parser, real_mnist
 from mnist_course.data import DigitDataset, stratified_sample
-from mnist_course.preprocess import to_mnist_style
+from mnist_course.images.preprocess import to_mnist_style
 from mnist_course.training import evaluate, get_recipe, train
 
 CANVAS = 280

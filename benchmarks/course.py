@@ -3,8 +3,8 @@
 Each notebook runs top to bottom in a fresh kernel (nbclient), in a scratch folder. Smoke mode
 (``MNIST_COURSE_SMOKE=1``) is what CI runs; ``--full`` also runs the learners' full course and
 keeps the executed notebooks in ``build/notebooks`` to read: run as saved copies
-(``MNIST_COURSE_SAVED_COPY=1``, see ``mnist_course.display``), they show each widget as a picture
-and each progress bar's final line.
+(``MNIST_COURSE_SAVED_COPY=1``, see ``mnist_course.widgets.display``), they show each widget as a
+picture and each progress bar's final line.
 """
 
 from __future__ import annotations

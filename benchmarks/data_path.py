@@ -27,9 +27,9 @@ from torchvision import datasets, transforms
 
 from benchmarks.common import finish, median, parser, real_mnist
 from mnist_course import BatchIterator, Normalization, compute_normalization, seed_everything
-from mnist_course.classifier import Classifier
 from mnist_course.data import write_idx
 from mnist_course.models import build_model
+from mnist_course.models.classifier import Classifier
 
 BATCH = 64
 USUAL, COURSE = "torchvision + DataLoader", "in-memory BatchIterator"

@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.common import finish, median, parser, real_mnist
-from mnist_course.finetune import finetune, load_own_digits
 from mnist_course.training import get_recipe, train
+from mnist_course.training.finetune import finetune, load_own_digits
 from tests.drawing import write_own_digits
 
 STYLE = {"0": "0", "1": "1-flag", "7": "7-bar"}

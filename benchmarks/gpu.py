@@ -2,7 +2,7 @@
 
 On real MNIST (``--data`` or ``$MNIST_COURSE_DATA``) and the first CUDA GPU it measures:
 
-- the autocast choice ``mnist_course.runtime.mixed_precision`` makes there (bf16 from compute
+- the autocast choice ``mnist_course.core.runtime.mixed_precision`` makes there (bf16 from compute
   capability 8.0 on, fp16 with a ``GradScaler`` below);
 - ``fast``: training seconds to 99.0 % test accuracy, median of 3 seeds, with the data already on
   the device (``BatchIterator`` puts it there before the first epoch; an epoch's seconds leave
@@ -39,8 +39,8 @@ import torch
 from benchmarks import course
 from benchmarks.common import finish, median, parser, real_mnist
 from benchmarks.time_to_accuracy import accuracy_per_epoch
+from mnist_course.core.runtime import MixedPrecision, mixed_precision
 from mnist_course.data import DataSplits, stratified_sample
-from mnist_course.runtime import MixedPrecision, mixed_precision
 from mnist_course.training import engine, get_recipe, train
 
 SEEDS = (0, 1, 2)

@@ -15,11 +15,11 @@ import pandas as pd
 import torch
 
 from benchmarks.common import finish, parser
-from mnist_course.classifier import Classifier
 from mnist_course.data import MNIST_NORMALIZATION
+from mnist_course.images.strokes import Stroke, rasterize
+from mnist_course.inference.predict import predict_image
 from mnist_course.models import build_model
-from mnist_course.predict import predict_image
-from mnist_course.strokes import Stroke, rasterize
+from mnist_course.models.classifier import Classifier
 
 SEVEN = [Stroke(18, [(56, 42), (224, 42), (126, 252)])]
 

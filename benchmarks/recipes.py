@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 
 from benchmarks.common import finish, machine, parser, real_mnist
-from mnist_course.atomic import atomic_write
+from mnist_course.core.atomic import atomic_write
 from mnist_course.data import stratified_sample
 from mnist_course.training import RECIPES, EpochEnd, evaluate, split_for, train
 

@@ -15,15 +15,14 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .cli_output import emit
+from .core.errors import CourseError
+from .core.runtime import pick_device
 from .data import SOURCE_NAMES, DigitDataset, compute_normalization, load_data
 from .data.split import stratified_sample
-from .errors import CourseError
-from .evaluation import confusion, per_class_report
-from .export import export_model
-from .finetune import check_ready, finetune, load_own_digits
+from .inference.evaluation import confusion, per_class_report
+from .inference.export import export_model
+from .inference.predict import predict_file
 from .models import ARCHITECTURES
-from .predict import predict_file
-from .runtime import pick_device
 from .training import (
     RECIPES,
     CheckpointError,
@@ -38,6 +37,7 @@ from .training import (
     train,
     update_metrics,
 )
+from .training.finetune import check_ready, finetune, load_own_digits
 from .training.run import check_output_path
 
 EXIT_BAD_INPUT = 2

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from mnist_course.strokes import Stroke, rasterize
+from mnist_course.images.strokes import Stroke, rasterize
 
 
 def ink_box(image: np.ndarray) -> tuple[int, int]:

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from torchvision.transforms.v2.functional import gaussian_blur
 
-from mnist_course.augment import (
+from mnist_course.images.augment import (
     AUGMENTATIONS,
     _extreme3x3,
     _gaussian_blur,

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import pytest
 from PIL import Image
 
-from mnist_course.lesson import Lesson
+from mnist_course.course.lesson import Lesson
 from mnist_course.training import evaluate, load_checkpoint
 from tests.notebook_server import jupyter_lab
 from tests.test_browser import CHROMIUM, INK_JS, ROOT, _draw, open_notebook

@@ -73,7 +73,7 @@ def test_out_onto_a_folder_fails_before_training(tmp_path):
 
 HOLD_LOCK = """
 import sys, time
-from mnist_course.atomic import exclusive_lock
+from mnist_course.core.atomic import exclusive_lock
 with exclusive_lock(sys.argv[1]):
     print("locked", flush=True)
     time.sleep(120)

@@ -8,8 +8,8 @@ import pytest
 import torch
 from PIL import Image
 
+from mnist_course.core.errors import DataError
 from mnist_course.data import DigitDataset, read_csv_dataset, write_csv
-from mnist_course.errors import DataError
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ import torch
 from torch.utils.data import DataLoader
 
 from mnist_course import BatchIterator, DigitDataset, Normalization, compute_normalization
-from mnist_course.classifier import Classifier
+from mnist_course.core.errors import DataError
 from mnist_course.data import balanced_sample, stratified_sample, stratified_split
-from mnist_course.errors import DataError
+from mnist_course.models.classifier import Classifier
 
 
 def test_normalization_is_computed_exactly(digits):

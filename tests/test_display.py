@@ -9,11 +9,11 @@ from IPython.core.interactiveshell import InteractiveShell
 from PIL import Image
 from tqdm.std import tqdm as text_tqdm
 
-from mnist_course.display import SAVED_COPY
-from mnist_course.drawing_pad import PROMPT, DrawingPad
-from mnist_course.gallery import Gallery
-from mnist_course.panel import TrainingPanel
-from mnist_course.progress import progress_bar
+from mnist_course.core.progress import progress_bar
+from mnist_course.core.runtime import SAVED_COPY
+from mnist_course.widgets.drawing_pad import PROMPT, DrawingPad
+from mnist_course.widgets.gallery import Gallery
+from mnist_course.widgets.panel import TrainingPanel
 from tests.test_drawing_pad import classifier as classifier  # the pad's model fixture
 from tests.test_drawing_pad import draw
 

@@ -10,12 +10,12 @@ import pytest
 from ipycanvas.canvas import COMMANDS
 from PIL import Image
 
-from mnist_course.classifier import Classifier
-from mnist_course.drawing_pad import PROMPT, DrawingPad
+from mnist_course.images.strokes import rasterize
+from mnist_course.inference.predict import predict_image
 from mnist_course.models import build_model
-from mnist_course.predict import predict_image
-from mnist_course.strokes import rasterize
+from mnist_course.models.classifier import Classifier
 from mnist_course.training import load_checkpoint, train
+from mnist_course.widgets.drawing_pad import PROMPT, DrawingPad
 from tests.drawing import digit_strokes, draw_digit
 
 

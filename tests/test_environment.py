@@ -4,9 +4,9 @@ import sys
 
 import torch
 
-from mnist_course import display
-from mnist_course.environment import WidgetCheck, environment_report
-from mnist_course.formatting import readable
+from mnist_course.core import runtime
+from mnist_course.core.formatting import readable
+from mnist_course.course.environment import WidgetCheck, environment_report
 
 
 def test_the_environment_is_a_two_column_table_of_text():
@@ -29,7 +29,7 @@ def test_the_widget_check_follows_its_slider_and_says_so_in_a_saved_copy(monkeyp
     assert "<b>7</b>" in check.echo.value, "the line under the slider follows it"
     assert check.widget.children == (check.slider, check.echo)
     shown = []
-    monkeypatch.setenv(display.SAVED_COPY, "1")
+    monkeypatch.setenv(runtime.SAVED_COPY, "1")
     monkeypatch.setattr("IPython.display.display", lambda bundle, raw: shown.append(bundle))
     check._ipython_display_()
     assert list(shown[0]) == ["text/plain"] and "slider" in shown[0]["text/plain"]

@@ -2,10 +2,15 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_course.classifier import Classifier
 from mnist_course.data import MNIST_NORMALIZATION
-from mnist_course.evaluation import balanced_report, confusion, misclassified, per_class_report
+from mnist_course.inference.evaluation import (
+    balanced_report,
+    confusion,
+    misclassified,
+    per_class_report,
+)
 from mnist_course.models import build_model
+from mnist_course.models.classifier import Classifier
 from mnist_course.training import Evaluation
 
 LABELS = torch.tensor([0, 0, 0, 1, 1, 2, 2, 2, 2])

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 import torch
 
-from mnist_course.classifier import Classifier
 from mnist_course.data import MNIST_NORMALIZATION
-from mnist_course.export import export_model
+from mnist_course.inference.export import export_model
 from mnist_course.models import build_model
+from mnist_course.models.classifier import Classifier
 from mnist_course.training import get_recipe, load_checkpoint, save_checkpoint
 
 pytest.importorskip("onnxscript", reason="ONNX export needs the export extra")

@@ -6,12 +6,12 @@ import nbformat
 import pytest
 import torch
 
-from mnist_course import finetune as finetune_module
+from mnist_course.core.errors import CourseError, DataError
 from mnist_course.data import DIGIT_CLASSES, load_sklearn_digits
-from mnist_course.errors import CourseError, DataError
-from mnist_course.finetune import MNIST_VALIDATION, check_ready, load_own_digits
-from mnist_course.finetune import finetune as finetune_own
+from mnist_course.training import finetune as finetune_module
 from mnist_course.training import load_checkpoint
+from mnist_course.training.finetune import MNIST_VALIDATION, check_ready, load_own_digits
+from mnist_course.training.finetune import finetune as finetune_own
 from tests import drawing
 from tests.cli import last_json, run_cli
 

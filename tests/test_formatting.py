@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from mnist_course.formatting import duration, grid, percent, rate, readable, setting
+from mnist_course.core.formatting import duration, grid, percent, rate, readable, setting
 
 
 def cells(styler):

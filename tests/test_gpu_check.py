@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from benchmarks import common, gpu
+from mnist_course.core.runtime import MixedPrecision
 from mnist_course.data import DataSplits, stratified_sample
-from mnist_course.runtime import MixedPrecision
 from mnist_course.training import engine
 from mnist_course.training.engine import Precision
 

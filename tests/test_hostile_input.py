@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_course import atomic
-from mnist_course.atomic import exclusive_lock
+from mnist_course.core import atomic
+from mnist_course.core.atomic import exclusive_lock
+from mnist_course.core.errors import CourseError, DataError
 from mnist_course.data import idx as idx_module
 from mnist_course.data import load_data, read_csv_dataset, read_idx, write_csv
-from mnist_course.errors import CourseError, DataError
 from mnist_course.training import CheckpointError, load_checkpoint
 from tests.cli import TRAIN, assert_refused, last_json, run_cli
 

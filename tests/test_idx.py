@@ -4,9 +4,9 @@ import struct
 import numpy as np
 import pytest
 
+from mnist_course.core.errors import DataError
 from mnist_course.data import read_idx, write_idx
 from mnist_course.data.idx_folder import read_idx_pair
-from mnist_course.errors import DataError
 
 
 @pytest.mark.parametrize("name", ["images-idx3-ubyte", "images-idx3-ubyte.gz"])

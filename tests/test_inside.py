@@ -5,10 +5,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mnist_course.classifier import Classifier
+from mnist_course.core.errors import CourseError
 from mnist_course.data import MNIST_NORMALIZATION
-from mnist_course.errors import CourseError
-from mnist_course.inside import (
+from mnist_course.inference.inside import (
     embed,
     feature_maps,
     first_layer_filters,
@@ -19,6 +18,7 @@ from mnist_course.inside import (
     saliency,
 )
 from mnist_course.models import build_model
+from mnist_course.models.classifier import Classifier
 from mnist_course.training import evaluate
 
 matplotlib.use("Agg")

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from mnist_course.errors import CourseError
+from mnist_course.core.errors import CourseError
 from mnist_course.models import ARCHITECTURES, architecture_table, build_model, count_parameters
 
 

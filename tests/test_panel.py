@@ -9,13 +9,13 @@ import types
 import pytest
 import torch
 
-import mnist_course.panel as panel_module
-from mnist_course.classifier import Classifier
+import mnist_course.widgets.panel as panel_module
 from mnist_course.data import MNIST_NORMALIZATION, stratified_sample, stratified_split
-from mnist_course.drawing_pad import DrawingPad
 from mnist_course.models import build_model
-from mnist_course.panel import TrainingPanel
+from mnist_course.models.classifier import Classifier
 from mnist_course.training import load_checkpoint, train
+from mnist_course.widgets.drawing_pad import DrawingPad
+from mnist_course.widgets.panel import TrainingPanel
 
 
 def wait_for(condition, timeout: float = 300.0) -> None:
@@ -119,10 +119,10 @@ def test_test_before_training_says_what_to_do(digits):
 
 def test_download_failure_is_shown_not_raised(tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_COURSE_DATA", str(tmp_path))
-    import mnist_course.panel as panel_module
+    import mnist_course.widgets.panel as panel_module
 
     def offline(*args, **kwargs):
-        from mnist_course.errors import DataError
+        from mnist_course.core.errors import DataError
 
         raise DataError("no network")
 

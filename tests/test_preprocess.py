@@ -9,10 +9,10 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 from mnist_course import BlankImageError, to_mnist_style
-from mnist_course.errors import DataError
-from mnist_course.predict import load_image
-from mnist_course.preprocess import MIN_INK, ImageShapeError, image_from_bytes
-from mnist_course.strokes import Stroke, rasterize
+from mnist_course.core.errors import DataError
+from mnist_course.images.preprocess import MIN_INK, ImageShapeError, image_from_bytes
+from mnist_course.images.strokes import Stroke, rasterize
+from mnist_course.inference.predict import load_image
 from mnist_course.training import get_recipe, train
 from tests.cli import run_cli
 from tests.drawing import digit_strokes, draw_digit, ink_box

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from mnist_course.errors import CourseError
+from mnist_course.core.errors import CourseError
 from mnist_course.models import build_model, count_parameters
 from mnist_course.training import RECIPES, Recipe, recipe_table, split_for
 from tests.cli import last_json, run_cli

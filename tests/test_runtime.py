@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from mnist_course import CourseError, pick_device, seed_everything
-from mnist_course.atomic import atomic_write
-from mnist_course.runtime import MixedPrecision, mixed_precision
+from mnist_course.core.atomic import atomic_write
+from mnist_course.core.runtime import MixedPrecision, mixed_precision
 
 
 def test_auto_device_is_one_that_works():

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from mnist_course import DATA_ENV_VAR, data_root, load_data
+from mnist_course.core.errors import DataError
 from mnist_course.data import write_csv, write_idx
-from mnist_course.errors import DataError
 from tests.conftest import write_mnist_files
 
 

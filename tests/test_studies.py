@@ -10,11 +10,10 @@ import torch
 from scipy.stats import loguniform
 from torch.utils.data import DataLoader, TensorDataset
 
-from mnist_course import studies
-from mnist_course.formatting import percent
+from mnist_course.core.formatting import percent
+from mnist_course.core.progress import RunsProgress
 from mnist_course.models import build_model, count_parameters
-from mnist_course.progress import RunsProgress
-from mnist_course.training import Recipe, train
+from mnist_course.training import Recipe, studies, train
 
 DURATION = r"(\d+ (h|min|s) ?)+"
 """A time as ``formatting.duration`` writes it, e.g. ``3 min 12 s``."""

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 import torch
 
-from mnist_course.classifier import Classifier
 from mnist_course.data import MNIST_NORMALIZATION, stratified_split
 from mnist_course.models import build_model
+from mnist_course.models.classifier import Classifier
 from mnist_course.training import (
     HISTORY_COLUMNS,
     CheckpointError,
@@ -223,7 +223,7 @@ def test_recipe_table_has_the_reports_figures():
 
 def test_evaluate_and_predict_run_in_eval_mode_and_restore_the_mode(trained, digits):
     """Dropout off while scoring, and the caller's mode back afterwards, also after an error."""
-    from mnist_course.predict import predict_prepared
+    from mnist_course.inference.predict import predict_prepared
 
     model = trained[0].model
     modes = []

@@ -7,9 +7,10 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from mnist_course import DigitDataset, plots
-from mnist_course.gallery import Gallery
-from mnist_course.lesson import SMOKE_TEST, SMOKE_TRAIN, Lesson
+from mnist_course import DigitDataset
+from mnist_course.course.lesson import SMOKE_TEST, SMOKE_TRAIN, Lesson
+from mnist_course.widgets import plots
+from mnist_course.widgets.gallery import Gallery
 
 matplotlib.use("Agg")
 

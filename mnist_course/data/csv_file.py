@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, cast
 
-from ..errors import DataError
+from ..core.errors import DataError
 
 _SNIFF_BYTES = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b"

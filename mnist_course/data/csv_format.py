@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..atomic import atomic_write
-from ..errors import DataError
+from ..core.atomic import atomic_write
+from ..core.errors import DataError
 from .csv_file import CsvFile, check_separator, sniff
 from .dataset import DIGIT_CLASSES, DigitDataset
 

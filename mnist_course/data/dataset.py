@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..errors import DataError
+from ..core.errors import DataError
 from .normalization import Normalization
 
 DIGIT_CLASSES: tuple[str, ...] = tuple(str(d) for d in range(10))

@@ -17,8 +17,8 @@ from typing import IO, cast
 
 import numpy as np
 
-from ..atomic import atomic_write
-from ..errors import DataError
+from ..core.atomic import atomic_write
+from ..core.errors import DataError
 
 _TYPES: dict[int, np.dtype] = {
     0x08: np.dtype(np.uint8),

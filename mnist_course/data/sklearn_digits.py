@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from sklearn.datasets import load_digits
 
-from ..preprocess import to_mnist_style
+from ..images.preprocess import to_mnist_style
 from .dataset import DIGIT_CLASSES, DataSplits, DigitDataset
 from .split import stratified_split
 

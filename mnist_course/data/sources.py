@@ -11,8 +11,8 @@ from pathlib import Path
 
 import torch
 
-from ..errors import DataError
-from ..paths import data_root
+from ..core.errors import DataError
+from ..core.paths import data_root
 from .csv_format import read_csv_dataset
 from .dataset import DataSplits, DigitDataset
 from .idx_folder import load_idx_folder

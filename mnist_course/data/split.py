@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 
-from ..errors import DataError
+from ..core.errors import DataError
 from .dataset import DigitDataset
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from torchvision import datasets
 from torchvision.datasets.utils import check_integrity
 
-from ..errors import DataError
+from ..core.errors import DataError
 from .dataset import DIGIT_CLASSES, DataSplits
 from .idx_folder import find_idx_files, missing_parts, read_idx_splits
 

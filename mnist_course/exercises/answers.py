@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..classifier import in_mode
 from ..data.dataset import DigitDataset
+from ..models.classifier import in_mode
 from .framework import Off
 
 __all__ = [

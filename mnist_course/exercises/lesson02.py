@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..classifier import Classifier
 from ..data.normalization import compute_normalization
+from ..models.classifier import Classifier
 from .answers import as_module, as_number, describe, run_code, same_network, small_digits
 from .framework import Off, exercise
 
@@ -226,7 +226,7 @@ class _Spy(nn.Module):
 
 def _check_device() -> torch.device:
     """Where checks run a learner's loop: the learner's best device, so a GPU tests the moves."""
-    from ..runtime import pick_device
+    from ..core.runtime import pick_device
 
     return pick_device("auto")
 

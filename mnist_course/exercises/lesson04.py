@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..classifier import in_mode
+from ..models.classifier import in_mode
 from .answers import as_integer, as_module, describe, same_network
 from .framework import Off, exercise
 

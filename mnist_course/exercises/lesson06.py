@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..formatting import percent
+from ..core.formatting import percent
 from .answers import as_number, run_code
 from .framework import Off, exercise
 from .questionnaire import HINT, Question, judge, solution_of

@@ -7,8 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from .. import formatting
-from ..formatting import percent
+from ..core import formatting
+from ..core.formatting import percent
 from .answers import as_integer, as_number, describe, run_code
 from .framework import Off, exercise
 from .questionnaire import HINT, Question, judge, solution_of

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..classifier import in_mode
+from ..models.classifier import in_mode
 from .answers import as_array, describe, run_code, small_digits
 from .framework import Off, exercise
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import torch
 
-from ..classifier import Classifier, in_mode
 from ..data import DigitDataset
+from ..models.classifier import Classifier, in_mode
 from .answers import as_integer, as_number, describe, run_code
 from .framework import Off, exercise
 

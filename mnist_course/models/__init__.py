@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pandas as pd
 from torch import nn
 
-from ..errors import CourseError
+from ..core.errors import CourseError
 from .cnn import bncnn, cnn3, cnn3conv, cnn5, net2, net3
 from .fast import fast, padnet
 from .mlp import mlp, mlp_ln, mlp_ln_softmax, net1

@@ -22,11 +22,11 @@ import torch
 import torchvision
 from torch import nn
 
-from ..atomic import atomic_write
-from ..classifier import Classifier
+from ..core.atomic import atomic_write
+from ..core.errors import CourseError
 from ..data.normalization import Normalization
-from ..errors import CourseError
 from ..models import ARCHITECTURES, build_model
+from ..models.classifier import Classifier
 from .recipes import Recipe
 
 FORMAT = "mnist-course-checkpoint"

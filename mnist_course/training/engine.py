@@ -13,6 +13,9 @@ Lesson 02 trains with this loop, written out by hand::
 learning-rate schedule stepped after each batch when it asks to be, and a check that the loss is
 still a number. ``evaluate`` is lesson 02's evaluation loop: eval mode, no gradients, the most
 likely class per image, the share that is right. ``train`` (``loop.py``) calls the two in turn.
+
+The engine shows nothing itself: it reports each batch to an ``on_progress`` callback, and
+``train`` (or a lesson, or the training panel) decides what a progress bar looks like.
 """
 
 from __future__ import annotations
@@ -27,11 +30,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..classifier import in_mode
+from ..core.runtime import mixed_precision
 from ..data.batches import BatchIterator
 from ..data.dataset import DigitDataset
-from ..progress import progress_bar
-from ..runtime import mixed_precision
+from ..models.classifier import in_mode
 from .optim import Schedule
 
 DIVERGENCE_CHECK_EVERY = 25
@@ -103,22 +105,20 @@ def train_one_epoch(
     optimizer: torch.optim.Optimizer,
     schedule: Schedule | None = None,
     precision: Precision | None = None,
-    progress: bool = False,
-    description: str = "epoch",
     stop: threading.Event | None = None,
     on_progress: ProgressHook | None = None,
 ) -> EpochScores:
     """One pass over ``batches``; raises ``Diverged`` as soon as the loss is not finite.
 
     ``stop`` is checked before every batch: once it is set, the epoch ends with ``Stopped``.
+    ``on_progress`` hears ``(step, steps, mean_loss)`` after every batch.
     """
     precision = precision or Precision("cpu", None)
     model.train()
     loss_sum = torch.zeros((), device=batches.device)
     correct = torch.zeros((), device=batches.device, dtype=torch.int64)
     seen, mean_loss = 0, math.nan
-    bar = progress_bar(batches, desc=description, leave=False, disable=not progress)
-    for step, (images, labels) in enumerate(bar, start=1):
+    for step, (images, labels) in enumerate(batches, start=1):
         if stop is not None and stop.is_set():
             raise Stopped(f"stopped before batch {step}")
         with precision.autocast():
@@ -135,7 +135,6 @@ def train_one_epoch(
             mean_loss = loss_sum.item() / seen
             if not math.isfinite(mean_loss):
                 raise Diverged(f"the training loss became {mean_loss} at batch {step}")
-            bar.set_postfix(loss=f"{mean_loss:.4f}", refresh=False)
         if on_progress is not None:
             on_progress(step, len(batches), mean_loss)
     return EpochScores(loss_sum.item() / max(seen, 1), correct.item() / max(seen, 1))

@@ -16,22 +16,31 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import torch
 from torch import nn
 
-from ..augment import AUGMENTATIONS
-from ..classifier import Classifier
+from ..core.errors import CourseError
+from ..core.formatting import value
+from ..core.progress import progress_bar
+from ..core.runtime import pick_device, seed_everything
 from ..data.batches import BatchIterator
 from ..data.dataset import DigitDataset
 from ..data.normalization import Normalization, compute_normalization
-from ..errors import CourseError
-from ..formatting import value
+from ..images.augment import AUGMENTATIONS
 from ..models import build_model
-from ..progress import progress_bar
-from ..runtime import pick_device, seed_everything
-from .engine import Diverged, Precision, ProgressHook, Stopped, evaluate, train_one_epoch
+from ..models.classifier import Classifier
+from .engine import (
+    DIVERGENCE_CHECK_EVERY,
+    Diverged,
+    Precision,
+    ProgressHook,
+    Stopped,
+    evaluate,
+    train_one_epoch,
+)
 from .optim import Schedule, make_optimizer
 from .recipes import Recipe, get_recipe
 from .run import Run, TrainResult, check_output_path, data_fingerprint
@@ -189,10 +198,10 @@ def _run_epoch(
     """Train one epoch, validate, record it; the history so far, or None if the loss diverged."""
     started = time.perf_counter()
     try:
-        scores = train_one_epoch(
-            run.model, run.batches, run.optimizer, run.schedule, precision, progress,
-            description=f"epoch {epoch}", stop=stop, on_progress=on_progress,
-        )  # fmt: skip
+        with progress_bar(total=len(run.batches), desc=f"epoch {epoch}", leave=False,
+                          disable=not progress) as bar:  # fmt: skip
+            scores = train_one_epoch(run.model, run.batches, run.optimizer, run.schedule,
+                                     precision, stop, _moving(bar, on_progress))  # fmt: skip
     except Diverged:
         run.record_divergence(epoch, time.perf_counter() - started)
         return None
@@ -207,3 +216,16 @@ def _run_epoch(
         "val_accuracy": val.accuracy if val else float("nan"),
         "lr": lr, "seconds": seconds,
     })  # fmt: skip
+
+
+def _moving(bar: Any, on_progress: ProgressHook | None) -> ProgressHook:
+    """The engine's progress callback: move ``bar`` (and its loss), then tell ``on_progress``."""
+
+    def hook(step: int, steps: int, mean_loss: float) -> None:
+        bar.update(1)
+        if step % DIVERGENCE_CHECK_EVERY == 0 or step == steps:  # a new mean loss
+            bar.set_postfix(loss=f"{mean_loss:.4f}", refresh=False)
+        if on_progress is not None:
+            on_progress(step, steps, mean_loss)
+
+    return hook

@@ -23,10 +23,10 @@ from typing import Any
 
 import pandas as pd
 
-from ..augment import AUGMENTATIONS
+from ..core.errors import CourseError
 from ..data.dataset import DigitDataset
 from ..data.split import stratified_split
-from ..errors import CourseError
+from ..images.augment import AUGMENTATIONS
 
 OPTIMIZERS = ("sgd", "adam", "adadelta")
 SCHEDULERS = (None, "step", "plateau", "onecycle")

@@ -21,11 +21,11 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from ..atomic import exclusive_lock
-from ..classifier import Classifier
+from ..core.atomic import exclusive_lock
+from ..core.errors import CourseError
 from ..data.batches import BatchIterator
 from ..data.dataset import DigitDataset
-from ..errors import CourseError
+from ..models.classifier import Classifier
 from .checkpoint import (
     CheckpointError,
     last_checkpoint_path,

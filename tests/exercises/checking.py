@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from mnist_course.exercises import EXERCISES, check
-from mnist_course.studies import Study
+from mnist_course.training.studies import Study
 
 Wrong = dict[str, list[tuple[Any, str]]]
 """Per exercise id: wrong answers, each with a phrase its feedback must contain."""

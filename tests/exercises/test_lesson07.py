@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mnist_course.studies import Study
+from mnist_course.training.studies import Study
 from tests.exercises.checking import (
     ExerciseContract,
     Wrong,

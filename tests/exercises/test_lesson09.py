@@ -9,9 +9,9 @@ import pytest
 import torch
 from torchvision import transforms
 
-from mnist_course.classifier import Classifier
 from mnist_course.data import DataSplits, Normalization
 from mnist_course.models import build_model
+from mnist_course.models.classifier import Classifier
 from tests.exercises.checking import (
     ExerciseContract,
     From,

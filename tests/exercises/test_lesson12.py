@@ -9,10 +9,10 @@ import pytest
 import torch
 from torch.utils.data import ConcatDataset, TensorDataset
 
-from mnist_course.classifier import Classifier
 from mnist_course.data import DataSplits, Normalization, stratified_sample, stratified_split
 from mnist_course.exercises import EXERCISES
 from mnist_course.models import build_model
+from mnist_course.models.classifier import Classifier
 from tests.exercises.checking import (
     ExerciseContract,
     From,

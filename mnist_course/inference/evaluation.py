@@ -9,11 +9,11 @@ import pandas as pd
 import torch
 from sklearn.metrics import classification_report, confusion_matrix
 
-from .classifier import Classifier
-from .data.dataset import DigitDataset
-from .data.split import balanced_sample
-from .formatting import percent
-from .training.engine import Evaluation, evaluate
+from ..core.formatting import percent
+from ..data.dataset import DigitDataset
+from ..data.split import balanced_sample
+from ..models.classifier import Classifier
+from ..training.engine import Evaluation, evaluate
 
 
 def confusion(labels: torch.Tensor, predictions: torch.Tensor, num_classes: int) -> np.ndarray:

@@ -21,11 +21,11 @@ import numpy as np
 import torch
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
-from .classifier import Classifier
-from .data import DataSplits, DigitDataset, stratified_sample, stratified_split
-from .errors import CourseError, DataError
-from .preprocess import BlankImageError, load_image, to_mnist_style
-from .training import Recipe, evaluate, train, update_metrics
+from ..core.errors import CourseError, DataError
+from ..data import DataSplits, DigitDataset, stratified_sample, stratified_split
+from ..images.preprocess import BlankImageError, load_image, to_mnist_style
+from ..models.classifier import Classifier
+from . import Recipe, evaluate, train, update_metrics
 
 HOLDOUT = 0.25
 """Share of your own pictures kept aside to measure, never trained on."""

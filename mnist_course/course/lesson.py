@@ -17,10 +17,10 @@ from typing import TypeVar
 
 import torch
 
-from .data import DataSplits, load_data, stratified_sample, stratified_split
-from .data.dataset import DigitDataset
-from .errors import DataError
-from .runtime import pick_device
+from ..core.errors import DataError
+from ..core.runtime import pick_device
+from ..data import DataSplits, load_data, stratified_sample, stratified_split
+from ..data.dataset import DigitDataset
 
 T = TypeVar("T")
 SMOKE_ENV_VAR = "MNIST_COURSE_SMOKE"

@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from .classifier import Classifier
+from ..models.classifier import Classifier
 
 PROMPT = "draw a digit"
 SOFTMAX_NOTE = (

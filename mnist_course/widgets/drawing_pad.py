@@ -24,15 +24,15 @@ import torch
 from ipycanvas import Canvas, hold_canvas
 from PIL import Image, ImageOps
 
-from .atomic import atomic_write
-from .classifier import Classifier
-from .data.dataset import DataSplits, DigitDataset
+from ..core.atomic import atomic_write
+from ..core.errors import DataError
+from ..data.dataset import DataSplits, DigitDataset
+from ..images.preprocess import BlankImageError, image_from_bytes
+from ..images.strokes import Stroke, rasterize
+from ..inference.predict import Prediction, predict_image, predict_prepared
+from ..models.classifier import Classifier
 from .display import LiveWidget, plain, png
-from .errors import DataError
 from .pad_view import PROMPT, about_html, answer_html, probability_bars, prompt_html, waiting_html
-from .predict import Prediction, predict_image, predict_prepared
-from .preprocess import BlankImageError, image_from_bytes
-from .strokes import Stroke, rasterize
 
 __all__ = ["PAUSE", "PROMPT", "DrawingPad", "probability_bars"]
 

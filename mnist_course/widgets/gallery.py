@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 from torchvision.utils import make_grid
 
-from .data.dataset import DataSplits, DigitDataset
+from ..data.dataset import DataSplits, DigitDataset
 from .display import LiveWidget, plain, png
 
 GAP = 60

@@ -37,16 +37,24 @@ from pathlib import Path
 import ipywidgets as widgets
 import pandas as pd
 
-from . import formatting
-from .atomic import exclusive_lock
-from .classifier import Classifier
-from .data import DataSplits, load_data, stratified_split
-from .data.dataset import DigitDataset
+from ..core import formatting
+from ..core.atomic import exclusive_lock
+from ..core.errors import CourseError
+from ..data import DataSplits, load_data, stratified_split
+from ..data.dataset import DigitDataset
+from ..models.classifier import Classifier
+from ..training import (
+    RECIPES,
+    Recipe,
+    evaluate,
+    get_recipe,
+    read_checkpoint,
+    save_checkpoint,
+    train,
+)
+from ..training.loop import EpochEnd
+from ..training.run import TrainResult, check_output_path
 from .display import LiveWidget, plain
-from .errors import CourseError
-from .training import RECIPES, Recipe, evaluate, get_recipe, read_checkpoint, save_checkpoint, train
-from .training.loop import EpochEnd
-from .training.run import TrainResult, check_output_path
 
 PANEL_RECIPES = ("fast", "pad", "mlp-sgd", "cnn3-sgd", "cnn5-adam", "best")
 SCORE_COLUMNS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy"]

@@ -7,7 +7,7 @@ the gallery would be saved as ``VBox(children=...)`` and a progress bar frozen a
 
 - the gallery, the drawing pad and the training panel show a picture or a table and a line of
   text instead of their live widget (``LiveWidget``);
-- progress bars print plain text (``mnist_course.progress.progress_bar``): executed with
+- progress bars print plain text (``mnist_course.core.progress.progress_bar``): executed with
   nbclient's ``coalesce_streams``, each cell keeps the bar's final line.
 """
 
@@ -16,18 +16,12 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
 import re
 from typing import Any
 
 from PIL import Image
 
-SAVED_COPY = "MNIST_COURSE_SAVED_COPY"
-
-
-def saved_copy() -> bool:
-    """True when the notebook runs to be saved and read without a kernel."""
-    return os.environ.get(SAVED_COPY, "") == "1"
+from ..core.runtime import saved_copy
 
 
 def plain(markup: str) -> str:

@@ -29,10 +29,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .atomic import atomic_write
-from .classifier import Classifier
-from .errors import CourseError
-from .training.checkpoint import Checkpoint, CheckpointError, read_checkpoint
+from ..core.atomic import atomic_write
+from ..core.errors import CourseError
+from ..models.classifier import Classifier
+from ..training.checkpoint import Checkpoint, CheckpointError, read_checkpoint
 
 FORMATS = ("torchscript", "onnx")
 EXPORTER_LOGGERS = ("torch.onnx", "torch.export", "onnxscript", "onnx_ir")
@@ -66,7 +66,7 @@ class ExportReport:
 
 def _check_batch(count: int = 64) -> torch.Tensor:
     """Real handwriting (scikit-learn's digits, MNIST-style) to compare the two models on."""
-    from .data.sklearn_digits import load_sklearn_digits
+    from ..data.sklearn_digits import load_sklearn_digits
 
     return load_sklearn_digits().test.images[:count].float().div(255).unsqueeze(1)
 

@@ -15,8 +15,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator, PercentFormatter
 from mpl_toolkits.axes_grid1 import make_axes_locatable
 
-from .data.dataset import DigitDataset
-from .formatting import name, percent, value
+from ..core.formatting import name, percent, value
+from ..data.dataset import DigitDataset
 
 
 def plot_images(

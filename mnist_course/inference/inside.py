@@ -25,10 +25,10 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 from torch import nn
 
-from .classifier import Classifier, in_mode
-from .data.batches import BatchIterator
-from .data.dataset import DigitDataset
-from .errors import CourseError
+from ..core.errors import CourseError
+from ..data.batches import BatchIterator
+from ..data.dataset import DigitDataset
+from ..models.classifier import Classifier, in_mode
 
 
 def _first_convolution(classifier: Classifier) -> tuple[str, nn.Conv2d]:

@@ -9,8 +9,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .classifier import Classifier, in_mode
-from .preprocess import BlankImageError, load_image, to_mnist_style
+from ..images.preprocess import BlankImageError, load_image, to_mnist_style
+from ..models.classifier import Classifier, in_mode
 
 
 @dataclass

@@ -10,8 +10,8 @@ import pandas as pd
 import torch
 import torchvision
 
-from .display import LiveWidget
-from .runtime import pick_device
+from ..core.runtime import pick_device
+from ..widgets.display import LiveWidget
 
 
 def environment_report() -> pd.DataFrame:

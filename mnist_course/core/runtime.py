@@ -1,7 +1,13 @@
-"""Device choice and seeding: the two things every experiment sets first."""
+"""Device choice and seeding, the two things every experiment sets first; and how a notebook runs.
+
+``saved_copy()`` says whether the notebook runs to be saved and read later without a kernel
+(``MNIST_COURSE_SAVED_COPY=1``; see ``mnist_course.widgets.display``): progress bars then print
+plain text and widgets show a still.
+"""
 
 from __future__ import annotations
 
+import os
 import random
 from typing import NamedTuple
 
@@ -76,3 +82,11 @@ def seed_everything(seed: int) -> torch.Generator:
     generator = torch.Generator()
     generator.manual_seed(seed)
     return generator
+
+
+SAVED_COPY = "MNIST_COURSE_SAVED_COPY"
+
+
+def saved_copy() -> bool:
+    """True when the notebook runs to be saved and read without a kernel."""
+    return os.environ.get(SAVED_COPY, "") == "1"

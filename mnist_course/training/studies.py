@@ -36,12 +36,12 @@ import torch.nn.functional as F
 from sklearn.model_selection import ParameterGrid, ParameterSampler
 from torch import nn
 
-from . import formatting
-from .data.dataset import DigitDataset
-from .data.split import stratified_split
-from .models import build_model, count_parameters
-from .progress import RunsProgress
-from .training import Recipe, evaluate, get_recipe, train
+from ..core import formatting
+from ..core.progress import RunsProgress
+from ..data.dataset import DigitDataset
+from ..data.split import stratified_split
+from ..models import build_model, count_parameters
+from . import Recipe, evaluate, get_recipe, train
 
 
 @dataclass

@@ -23,8 +23,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .data.normalization import Normalization
-from .errors import CourseError
+from ..core.errors import CourseError
+from ..data.normalization import Normalization
 
 
 class Classifier(nn.Module):

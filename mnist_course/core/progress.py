@@ -22,8 +22,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
-from .display import saved_copy
 from .formatting import duration, percent
+from .runtime import saved_copy
 
 
 def progress_bar(*args: Any, **kwargs: Any):

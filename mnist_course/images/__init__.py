@@ -1,0 +1,1 @@
+"""Image operations: a picture made MNIST-style, strokes rasterised, batches augmented."""

@@ -1,0 +1,1 @@
+"""A trained ``Classifier`` at work: evaluation reports, predictions, export, a look inside."""

@@ -1,0 +1,1 @@
+"""What the notebooks show: figures, the gallery, the drawing pad, the training panel."""
