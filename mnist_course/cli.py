@@ -18,7 +18,7 @@ from .cli_output import emit
 from .core.errors import CourseError
 from .core.runtime import pick_device
 from .data import SOURCE_NAMES, DigitDataset, compute_normalization, load_data
-from .data.split import stratified_sample
+from .data.split import VALIDATION, stratified_sample
 from .inference.evaluation import confusion, per_class_report
 from .inference.export import export_model
 from .inference.predict import predict_file
@@ -282,9 +282,11 @@ def _add_train_arguments(fit: argparse.ArgumentParser) -> None:
     fit.add_argument("--out", required=True, metavar="PATH", help="best checkpoint (.pt)")
     fit.add_argument("--limit", type=int, metavar="N", help="train on a stratified N examples")
     fit.add_argument(
-        "--validation", type=float, default=0.1,
-        help="fraction held out (0.1; a recipe with train_fraction < 1 holds out the rest)",
-    )  # fmt: skip
+        "--validation",
+        type=float,
+        default=VALIDATION,
+        help=f"share held out ({VALIDATION}; a recipe with train_fraction < 1 holds out the rest)",
+    )
     fit.add_argument("--resume", action="store_true", help="continue from PATH's .last.pt")
     fit.add_argument("--no-progress", action="store_true", help="no progress bars")
 

@@ -7,12 +7,14 @@ plain text and widgets show a still.
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 from typing import NamedTuple
 
 import numpy as np
 import torch
+from torch import nn
 
 from .errors import CourseError
 
@@ -40,6 +42,12 @@ def pick_device(preference: str = "auto") -> torch.device:
     if not available[preference]:
         raise CourseError(f"device {preference!r} is not available on this machine; use 'auto'")
     return torch.device(preference)
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device ``model`` sits on: its first parameter's (or buffer's), the CPU for neither."""
+    first = next(itertools.chain(model.parameters(), model.buffers()), None)
+    return first.device if first is not None else torch.device("cpu")
 
 
 class MixedPrecision(NamedTuple):

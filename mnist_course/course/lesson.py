@@ -19,7 +19,7 @@ import torch
 
 from ..core.errors import DataError
 from ..core.runtime import pick_device
-from ..data import DataSplits, load_data, stratified_sample, stratified_split
+from ..data import VALIDATION, DataSplits, load_data, stratified_sample, stratified_split
 from ..data.dataset import DigitDataset
 
 T = TypeVar("T")
@@ -98,7 +98,7 @@ class Lesson:
         return smoke if self.smoke else full
 
     def train_validation(
-        self, validation: float = 0.1, seed: int = 0
+        self, validation: float = VALIDATION, seed: int = 0
     ) -> tuple[DigitDataset, DigitDataset]:
         """The training split less a stratified validation split, the same in every lesson."""
         return stratified_split(self.data.train, validation=validation, seed=seed)

@@ -8,12 +8,19 @@ from .idx_folder import load_idx_folder
 from .normalization import MNIST_NORMALIZATION, Normalization, compute_normalization
 from .sklearn_digits import load_sklearn_digits
 from .sources import SOURCE_NAMES, load_data
-from .split import balanced_sample, stratified_sample, stratified_split
+from .split import (
+    VALIDATION,
+    balanced_sample,
+    per_class_indices,
+    stratified_sample,
+    stratified_split,
+)
 
 __all__ = [
     "DIGIT_CLASSES",
     "MNIST_NORMALIZATION",
     "SOURCE_NAMES",
+    "VALIDATION",
     "BatchIterator",
     "DataSplits",
     "DigitDataset",
@@ -24,6 +31,7 @@ __all__ = [
     "load_data",
     "load_idx_folder",
     "load_sklearn_digits",
+    "per_class_indices",
     "read_csv_dataset",
     "read_idx",
     "stratified_sample",

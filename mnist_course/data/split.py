@@ -9,6 +9,10 @@ from sklearn.model_selection import train_test_split
 from ..core.errors import DataError
 from .dataset import DigitDataset
 
+VALIDATION = 0.1
+"""The share of a training set the course holds out to validate on (stratified, seed 0): every
+lesson, the training panel, the command line and ``split_for`` take it from here."""
+
 
 def _stratified_indices(
     dataset: DigitDataset, size: int | float, seed: int
@@ -37,7 +41,7 @@ def _stratified_indices(
 
 
 def stratified_split(
-    dataset: DigitDataset, validation: int | float = 0.1, seed: int = 0
+    dataset: DigitDataset, validation: int | float = VALIDATION, seed: int = 0
 ) -> tuple[DigitDataset, DigitDataset]:
     """Split into (train, validation), each class in the same proportion in both; reproducible.
 
@@ -62,17 +66,24 @@ def stratified_sample(dataset: DigitDataset, size: int, seed: int = 0) -> DigitD
     return dataset.subset(sample, note=f"stratified sample of {size}")
 
 
-def balanced_sample(dataset: DigitDataset, per_class: int, seed: int = 0) -> DigitDataset:
-    """Exactly ``per_class`` random examples of every class, for class-balanced scoring."""
+def per_class_indices(dataset: DigitDataset, per_class: int, seed: int = 0) -> list[torch.Tensor]:
+    """Up to ``per_class`` random indices of each class, one tensor per class in class order."""
     labels = dataset.require_labels()
     generator = torch.Generator().manual_seed(seed)
-    chosen = []
+    picks = []
     for label in range(dataset.num_classes):
         members = torch.nonzero(labels == label).flatten()
+        picks.append(members[torch.randperm(len(members), generator=generator)[:per_class]])
+    return picks
+
+
+def balanced_sample(dataset: DigitDataset, per_class: int, seed: int = 0) -> DigitDataset:
+    """Exactly ``per_class`` random examples of every class, for class-balanced scoring."""
+    picks = per_class_indices(dataset, per_class, seed)
+    for label, members in enumerate(picks):
         if len(members) < per_class:
             raise DataError(
                 f"{dataset.source}: class {dataset.classes[label]!r} has only {len(members)} "
                 f"examples, fewer than the {per_class} asked for"
             )
-        chosen.append(members[torch.randperm(len(members), generator=generator)[:per_class]])
-    return dataset.subset(torch.cat(chosen).sort().values, note=f"{per_class} per class")
+    return dataset.subset(torch.cat(picks).sort().values, note=f"{per_class} per class")

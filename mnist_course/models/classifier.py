@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from ..core.errors import CourseError
+from ..core.runtime import model_device
 from ..data.normalization import Normalization
 
 
@@ -63,7 +64,7 @@ class Classifier(nn.Module):
 
     @property
     def device(self) -> torch.device:
-        return self.mean.device
+        return model_device(self)
 
     SCORES = ("epoch", "val_accuracy", "train_accuracy", "test_accuracy", "holdout_accuracy")
     """The card's figures about one set of weights: stale once the model trains further."""

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..core.runtime import mixed_precision
+from ..core.runtime import mixed_precision, model_device
 from ..data.batches import BatchIterator
 from ..data.dataset import DigitDataset
 from ..models.classifier import in_mode
@@ -161,11 +161,6 @@ class Evaluation:
     def correct(self) -> torch.Tensor:
         """A boolean per example: was the prediction right?"""
         return self.predictions == self.true_labels
-
-
-def model_device(model: nn.Module) -> torch.device:
-    parameter = next(model.parameters(), None)
-    return parameter.device if parameter is not None else torch.device("cpu")
 
 
 @torch.no_grad()

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..core.errors import CourseError
 from ..data.dataset import DigitDataset
-from ..data.split import stratified_split
+from ..data.split import VALIDATION, stratified_split
 from ..images.augment import AUGMENTATIONS
 
 OPTIMIZERS = ("sgd", "adam", "adadelta")
@@ -202,7 +202,7 @@ def base_recipe_for(arch: str) -> Recipe:
 
 
 def split_for(
-    recipe: Recipe, pool: DigitDataset, validation: float = 0.1
+    recipe: Recipe, pool: DigitDataset, validation: float = VALIDATION
 ) -> tuple[DigitDataset, DigitDataset]:
     """``pool`` split into (train, validation) as the recipe trains, stratified and seeded.
 

@@ -38,6 +38,7 @@ from torch import nn
 
 from ..core import formatting
 from ..core.progress import RunsProgress
+from ..core.runtime import model_device
 from ..data.dataset import DigitDataset
 from ..data.split import stratified_split
 from ..models import build_model, count_parameters
@@ -329,7 +330,7 @@ def lr_range_test(
     Returns one row per step: ``step``, ``lr`` (the rate of that step), ``loss``,
     ``smoothed_loss``.
     """
-    device = next(model.parameters()).device
+    device = model_device(model)
     optimizer = optimizer or torch.optim.SGD(model.parameters(), lr=start)
     saved = copy.deepcopy(model.state_dict()), copy.deepcopy(optimizer.state_dict())
     for group in optimizer.param_groups:

@@ -250,7 +250,7 @@ class TrainingPanel(LiveWidget):
 
     def _train(self, recipe: Recipe, data: DataSplits) -> TrainResult:
         check_output_path(self.checkpoint)  # a foreign file there: refused before any training
-        train_part, validation = stratified_split(data.train, validation=0.1, seed=0)
+        train_part, validation = stratified_split(data.train)  # the course's split (VALIDATION)
         self._kept = self._kept_score(train_part)
         with exclusive_lock(self.checkpoint.with_name(self.checkpoint.name + ".lock")):
             self.result = train(

@@ -17,6 +17,7 @@ from mpl_toolkits.axes_grid1 import make_axes_locatable
 
 from ..core.formatting import name, percent, value
 from ..data.dataset import DigitDataset
+from ..data.split import per_class_indices
 
 
 def plot_images(
@@ -53,13 +54,7 @@ def plot_images(
 
 def plot_samples(data: DigitDataset, per_class: int = 10, seed: int = 0) -> Figure:
     """``per_class`` random examples of every class, one class per row, named once at its left."""
-    labels = data.require_labels()
-    generator = torch.Generator().manual_seed(seed)
-    picks = []
-    for label in range(data.num_classes):
-        members = torch.nonzero(labels == label).flatten()
-        picks.append(members[torch.randperm(len(members), generator=generator)[:per_class]])
-    chosen = torch.cat(picks)
+    chosen = torch.cat(per_class_indices(data, per_class, seed))
     return plot_images(data.images[chosen], columns=per_class, size=0.9,
                        row_labels=list(data.classes))  # fmt: skip
 
