@@ -102,9 +102,12 @@ def _recipe_from(args: argparse.Namespace) -> Recipe:
     if args.arch and args.recipe and args.arch != recipe.arch:
         recipe = recipe.replace(arch=args.arch, name=f"{args.recipe}+{args.arch}")
     overrides = {
-        "optimizer": args.optimizer, "lr": args.lr, "batch_size": args.batch_size,
-        "epochs": args.epochs, "seed": args.seed,
-    }  # fmt: skip
+        "optimizer": args.optimizer,
+        "lr": args.lr,
+        "batch_size": args.batch_size,
+        "epochs": args.epochs,
+        "seed": args.seed,
+    }
     return recipe.replace(**{key: value for key, value in overrides.items() if value is not None})
 
 
@@ -122,9 +125,14 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     pool = _limited(splits.train, args.limit, recipe, args.validation)
     train_part, validation = split_for(recipe, pool, validation=args.validation)
     result = train(
-        recipe, train_part, validation, device=args.device, checkpoint=args.out,
-        resume=args.resume, progress=not args.no_progress,
-    )  # fmt: skip
+        recipe,
+        train_part,
+        validation,
+        device=args.device,
+        checkpoint=args.out,
+        resume=args.resume,
+        progress=not args.no_progress,
+    )
     test_accuracy = None
     if len(splits.test) and splits.test.is_labeled:
         test_accuracy = evaluate(result.model, splits.test).accuracy
@@ -189,11 +197,15 @@ def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
     predictions = []
     for path in args.images:
         answer = predict_file(model, path)
-        predictions.append({
-            "image": str(path), "digit": answer.index, "label": answer.label,
-            "confidence": round(answer.confidence, 6),
-            "probabilities": [round(p, 6) for p in answer.probabilities],
-        })  # fmt: skip
+        predictions.append(
+            {
+                "image": str(path),
+                "digit": answer.index,
+                "label": answer.label,
+                "confidence": round(answer.confidence, 6),
+                "probabilities": [round(p, 6) for p in answer.probabilities],
+            }
+        )
     return {"predictions": predictions}
 
 
@@ -220,8 +232,15 @@ def cmd_finetune(args: argparse.Namespace) -> dict[str, Any]:
     check_ready(own)  # before MNIST loads: a folder that is not ready fails at once
     mnist = load_data(args.source, root=args.data, download=args.download)
     checkpoint.model.require_classes(mnist.classes, mnist.train.source, model=args.checkpoint)
-    report = finetune(checkpoint.model, own, mnist, epochs=args.epochs, seed=args.seed,
-                      checkpoint=out, progress=not args.no_progress)  # fmt: skip
+    report = finetune(
+        checkpoint.model,
+        own,
+        mnist,
+        epochs=args.epochs,
+        seed=args.seed,
+        checkpoint=out,
+        progress=not args.no_progress,
+    )
     return report.as_dict()
 
 

@@ -37,8 +37,7 @@ def _prediction_lines(summary: dict[str, Any]) -> list[str]:
 
 
 def _human(command: str) -> Callable[[dict[str, Any]], list[str]]:
-    lines = {"evaluate": _evaluation_lines, "predict": _prediction_lines,
-             "recipes": _recipe_lines}  # fmt: skip
+    lines = {"evaluate": _evaluation_lines, "predict": _prediction_lines, "recipes": _recipe_lines}
     return lines.get(command, _key_values)
 
 

@@ -89,8 +89,13 @@ class RunsProgress(Generic[T]):
 
     def __iter__(self) -> Iterator[T]:
         self._started = time.perf_counter()
-        self._bar = progress_bar(total=sum(self.epochs), bar_format=BAR_FORMAT, leave=False,
-                         disable=not self.enabled, dynamic_ncols=True)  # fmt: skip
+        self._bar = progress_bar(
+            total=sum(self.epochs),
+            bar_format=BAR_FORMAT,
+            leave=False,
+            disable=not self.enabled,
+            dynamic_ncols=True,
+        )
         try:
             for index, item in enumerate(self.items):
                 self._index, self._epochs_done = index, 0

@@ -55,5 +55,7 @@ class WidgetCheck(LiveWidget):
 
     def still(self) -> dict:
         """A saved copy has no front end to draw the slider: say what a live notebook shows."""
-        return {"text/plain": "widget check: a slider (0 to 9) and a line under it that says "
-                              "where the slider is; live only in a running notebook"}  # fmt: skip
+        return {
+            "text/plain": "widget check: a slider (0 to 9) and a line under it that says "
+            "where the slider is; live only in a running notebook"
+        }

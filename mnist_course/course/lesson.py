@@ -86,8 +86,10 @@ class Lesson:
 
     def describe(self) -> str:
         mode = "SMOKE mode (quick check, small data, few epochs)" if self.smoke else "full course"
-        return (f"{mode}: {self.source}, {len(self.data.train):,} training and "
-                f"{len(self.data.test):,} test images, device {self.device}")  # fmt: skip
+        return (
+            f"{mode}: {self.source}, {len(self.data.train):,} training and "
+            f"{len(self.data.test):,} test images, device {self.device}"
+        )
 
     def epochs(self, full: int, smoke: int = 1) -> int:
         """``full`` epochs for learners, ``smoke`` in a quick run."""

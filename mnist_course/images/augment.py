@@ -99,9 +99,10 @@ def elastic(images: torch.Tensor, alpha: float = 34.0, sigma: float = 4.0) -> to
     ``alpha`` is the displacement strength in pixels, ``sigma`` how smooth the field is.
     """
     identity = F.affine_grid(
-        torch.eye(2, 3, device=images.device).expand(len(images), 2, 3), list(images.shape),
+        torch.eye(2, 3, device=images.device).expand(len(images), 2, 3),
+        list(images.shape),
         align_corners=False,
-    )  # fmt: skip
+    )
     return _sample(images, identity + _elastic_field(images, alpha, sigma))
 
 

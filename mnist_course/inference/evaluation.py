@@ -26,9 +26,13 @@ def per_class_report(
 ) -> pd.DataFrame:
     """Precision, recall, F1 and support for each class (one row per class)."""
     report = classification_report(
-        labels.numpy(), predictions.numpy(), labels=list(range(len(classes))),
-        target_names=list(classes), output_dict=True, zero_division=0,
-    )  # fmt: skip
+        labels.numpy(),
+        predictions.numpy(),
+        labels=list(range(len(classes))),
+        target_names=list(classes),
+        output_dict=True,
+        zero_division=0,
+    )
     table = pd.DataFrame(report).T.loc[list(classes)].rename(columns={"f1-score": "f1"})
     table.index.name = "class"
     return table.astype({"support": int})
@@ -57,14 +61,16 @@ def misclassified(scores: Evaluation, classes: Sequence[str], top: int = 3) -> p
     wrong = torch.nonzero(~scores.correct).flatten()
     probabilities = scores.probabilities[wrong]
     best, guesses = probabilities.topk(min(top, probabilities.shape[1]), dim=1)
-    table = pd.DataFrame({
-        "index": wrong.numpy(),
-        "true": [classes[i] for i in scores.true_labels[wrong]],
-        "predicted": [classes[i] for i in scores.predictions[wrong]],
-        "confidence": best[:, 0].numpy(),
-        "top_guesses": [
-            ", ".join(f"{classes[g]} {percent(p)}" for g, p in zip(row_g, row_p, strict=True))
-            for row_g, row_p in zip(guesses.tolist(), best.tolist(), strict=True)
-        ],
-    })  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "index": wrong.numpy(),
+            "true": [classes[i] for i in scores.true_labels[wrong]],
+            "predicted": [classes[i] for i in scores.predictions[wrong]],
+            "confidence": best[:, 0].numpy(),
+            "top_guesses": [
+                ", ".join(f"{classes[g]} {percent(p)}" for g, p in zip(row_g, row_p, strict=True))
+                for row_g, row_p in zip(guesses.tolist(), best.tolist(), strict=True)
+            ],
+        }
+    )
     return table.sort_values("confidence", ascending=False, ignore_index=True)

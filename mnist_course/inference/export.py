@@ -108,10 +108,15 @@ def _export_onnx(wrapper: nn.Module, example: torch.Tensor, out: Path) -> np.nda
     try:
         with _aside(narration):
             program = torch.onnx.export(
-                wrapper, (example,), None, input_names=["images"],
-                output_names=["probabilities"], dynamic_shapes=({0: batch},),
-                dynamo=True, verbose=False,
-            )  # fmt: skip
+                wrapper,
+                (example,),
+                None,
+                input_names=["images"],
+                output_names=["probabilities"],
+                dynamic_shapes=({0: batch},),
+                dynamo=True,
+                verbose=False,
+            )
     except Exception:
         sys.stderr.write(narration.getvalue())
         raise
@@ -147,12 +152,15 @@ def _export_format(path: Path) -> str | None:
 def _check_out(out: str | os.PathLike[str], fmt: str, source: Path | None) -> Path:
     """Refuse to replace anything but an earlier export of this course in the same format."""
     if not str(out).strip():
-        raise CourseError("the --out path is empty: give the export a file name, such as "
-                          "runs/model.onnx")  # fmt: skip
+        raise CourseError(
+            "the --out path is empty: give the export a file name, such as runs/model.onnx"
+        )
     out = Path(out)
     if out.is_dir():
-        raise CourseError(f"{out}: is a folder; give the export a file name, such as "
-                          f"{out / ('model.onnx' if fmt == 'onnx' else 'model.ts')}")  # fmt: skip
+        raise CourseError(
+            f"{out}: is a folder; give the export a file name, such as "
+            f"{out / ('model.onnx' if fmt == 'onnx' else 'model.ts')}"
+        )
     if not os.path.lexists(out):
         return out
     if source is not None and out.resolve() == source.resolve():

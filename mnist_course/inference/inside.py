@@ -139,13 +139,15 @@ def embed(
         tsne = TSNE(perplexity=perplexity, init="pca", max_iter=steps, random_state=seed)
         points = tsne.fit_transform(features)
     classes = np.asarray(data.classes)
-    return pd.DataFrame({
-        "x": points[:, 0],
-        "y": points[:, 1],
-        "true": classes[labels.numpy()],
-        "predicted": classes[predicted.numpy()],
-        "misread": (predicted != labels).numpy(),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "x": points[:, 0],
+            "y": points[:, 1],
+            "true": classes[labels.numpy()],
+            "predicted": classes[predicted.numpy()],
+            "misread": (predicted != labels).numpy(),
+        }
+    )
 
 
 def _grid(count: int, columns: int, size: float) -> tuple[Figure, list[plt.Axes]]:
@@ -214,10 +216,18 @@ def plot_embedding(table: pd.DataFrame, classes: Sequence[str], title: str = "")
     # A misread image: a black x on a larger dot of its true colour.
     wrong = table[table["misread"]]
     axes.scatter(wrong["x"], wrong["y"], s=60, alpha=0.6, color=[colour[n] for n in wrong["true"]])
-    axes.scatter(wrong["x"], wrong["y"], marker="x", s=30, color="black", linewidths=1,
-                 label=f"misread ({len(wrong)})")  # fmt: skip
-    axes.legend(title="true digit", markerscale=2, fontsize=8, loc="center left",
-                bbox_to_anchor=(1, 0.5))  # fmt: skip
+    axes.scatter(
+        wrong["x"],
+        wrong["y"],
+        marker="x",
+        s=30,
+        color="black",
+        linewidths=1,
+        label=f"misread ({len(wrong)})",
+    )
+    axes.legend(
+        title="true digit", markerscale=2, fontsize=8, loc="center left", bbox_to_anchor=(1, 0.5)
+    )
     axes.set(xticks=[], yticks=[], title=title or f"{len(table)} images")
     figure.tight_layout()
     return figure

@@ -1,26 +1,29 @@
 """Your own handwriting as training data: R4's future work, done.
 
 The drawing pad's *Save as training example* stores each drawing in torchvision's ImageFolder
-layout, ``mine/<label>/<name>.png``. ``load_own_digits`` reads such a folder (every picture goes
-through the pad's own MNIST-style preprocessing), ``check_ready`` says whether there is enough of
-it to fine-tune on (``finetune`` asks it too, so the two never disagree), and ``finetune`` trains
-a model further on those pictures mixed with MNIST, so that it learns your style without
-forgetting everyone else's. A stratified, seeded part of your pictures is kept aside and never
-trained on: the accuracy on it, before and after, is the honest measure of what fine-tuning did
-for *your* writing.
+layout, ``mine/<label>/<name>.png`` (``save_own_digit``). ``load_own_digits`` reads such a folder
+(every picture goes through the pad's own MNIST-style preprocessing), ``check_ready`` says whether
+there is enough of it to fine-tune on (``finetune`` asks it too, so the two never disagree), and
+``finetune`` trains a model further on those pictures mixed with MNIST, so that it learns your
+style without forgetting everyone else's. A stratified, seeded part of your pictures is kept
+aside and never trained on: the accuracy on it, before and after, is the honest measure of what
+fine-tuning did for *your* writing.
 """
 
 from __future__ import annotations
 
 import copy
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
+from ..core.atomic import atomic_write
 from ..core.errors import CourseError, DataError
 from ..data import DataSplits, DigitDataset, stratified_sample, stratified_split
 from ..images.preprocess import BlankImageError, load_image, to_mnist_style
@@ -37,6 +40,21 @@ MIN_PER_DIGIT = 2
 """Fewest pictures of a digit: one to train on and one to keep aside and measure with."""
 MNIST_VALIDATION = 1000
 """MNIST training images (never trained on) that choose the best epoch."""
+
+
+def save_own_digit(
+    drawn: Image.Image, model_input: np.ndarray, label: str, folder: str | os.PathLike[str]
+) -> Path:
+    """Keep a drawing of ``label`` in ``folder/<label>/`` and the 28x28 it became (``model_input``)
+    under the same name in ``folder-28x28/<label>/``; the path of the drawing."""
+    folder = Path(folder)
+    count = len(list((folder / label).glob("*.png")))
+    name = f"{time.strftime('%Y%m%d-%H%M%S')}-{count:04}.png"
+    small = folder.with_name(f"{folder.name}-28x28") / label / name
+    for picture, target in ((drawn, folder / label / name), (Image.fromarray(model_input), small)):
+        with atomic_write(target) as handle:
+            picture.save(handle, format="PNG")
+    return folder / label / name
 
 
 def load_own_digits(folder: str | os.PathLike[str], classes: tuple[str, ...]) -> DigitDataset:
@@ -67,8 +85,12 @@ def load_own_digits(folder: str | os.PathLike[str], classes: tuple[str, ...]) ->
         except BlankImageError as exc:
             raise DataError(f"{path}: a blank picture; delete it or draw it again ({exc})") from exc
         targets.append(classes.index(label))
-    return DigitDataset(torch.from_numpy(np.stack(images)), torch.tensor(targets), classes,
-                        source=f"own handwriting {folder}")  # fmt: skip
+    return DigitDataset(
+        torch.from_numpy(np.stack(images)),
+        torch.tensor(targets),
+        classes,
+        source=f"own handwriting {folder}",
+    )
 
 
 def _pictures(folder: Path, labels: list[str]) -> list[tuple[Path, str]]:
@@ -146,8 +168,17 @@ class FinetuneReport:
 
 def finetune_recipe(model: Classifier, epochs: int = 4, seed: int = 0) -> Recipe:
     """Gentle further training: a small constant rate, so the model adapts without forgetting."""
-    return Recipe(f"{model.name}+own", model.arch, "sgd", lr=0.005, momentum=0.9, nesterov=True,
-                  batch_size=64, epochs=epochs, seed=seed)  # fmt: skip
+    return Recipe(
+        f"{model.name}+own",
+        model.arch,
+        "sgd",
+        lr=0.005,
+        momentum=0.9,
+        nesterov=True,
+        batch_size=64,
+        epochs=epochs,
+        seed=seed,
+    )
 
 
 def _training_mix(
@@ -161,8 +192,9 @@ def _training_mix(
     mix = DigitDataset(
         torch.cat([everyone.images, mine.images.repeat(repeats, 1, 1)]),
         torch.cat([everyone.require_labels(), mine.require_labels().repeat(repeats)]),
-        model.classes, source=f"{len(everyone)} MNIST + {repeats}x {len(mine)} own",
-    )  # fmt: skip
+        model.classes,
+        source=f"{len(everyone)} MNIST + {repeats}x {len(mine)} own",
+    )
     return mix, len(everyone)
 
 
@@ -196,10 +228,17 @@ def finetune(
 
     model = copy.deepcopy(model)  # the model given stays as it is
     pool, validation = stratified_split(mnist.train, validation=MNIST_VALIDATION, seed=seed)
-    mix, mixed_in = _training_mix(model, mine, pool, MNIST_MIX if mnist_mix is None else mnist_mix,
-                                  seed)  # fmt: skip
-    result = train(finetune_recipe(model, epochs, seed), mix, validation, model=model,
-                   checkpoint=checkpoint, progress=progress)  # fmt: skip
+    mix, mixed_in = _training_mix(
+        model, mine, pool, MNIST_MIX if mnist_mix is None else mnist_mix, seed
+    )
+    result = train(
+        finetune_recipe(model, epochs, seed),
+        mix,
+        validation,
+        model=model,
+        checkpoint=checkpoint,
+        progress=progress,
+    )
     after_own = evaluate(result.model, holdout).accuracy
     after_mnist = evaluate(result.model, mnist.test).accuracy
     result.model.card |= {"test_accuracy": after_mnist, "holdout_accuracy": after_own}

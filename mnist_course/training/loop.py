@@ -129,9 +129,7 @@ def train(
     with run.lock():
         if resume:
             run.resume()
-        epochs = progress_bar(range(run.state.next_epoch, recipe.epochs + 1), desc=recipe.name,
-                              disable=not progress, initial=run.state.next_epoch - 1,
-                              total=recipe.epochs)  # fmt: skip
+        epochs = _epoch_bar(recipe, run.state.next_epoch, progress)
         try:
             for epoch in epochs:
                 history = run_epoch(epoch)
@@ -149,6 +147,14 @@ def train(
     return run.result(status, device)
 
 
+def _epoch_bar(recipe: Recipe, first: int, progress: bool) -> Any:
+    """The bar over the run's epochs, from epoch ``first`` (past 1 when the run resumes)."""
+    epochs = range(first, recipe.epochs + 1)
+    return progress_bar(
+        epochs, desc=recipe.name, disable=not progress, initial=first - 1, total=recipe.epochs
+    )
+
+
 def _classifier_for(
     recipe: Recipe, train_data: DigitDataset, model: nn.Module | None, device: torch.device
 ) -> Classifier:
@@ -161,10 +167,14 @@ def _classifier_for(
         classifier = model.to(device)
     else:
         network, arch = _network_for(recipe, train_data, model)
-        classifier = Classifier(network, normalization_for(recipe, train_data),
-                                train_data.classes, arch).to(device)  # fmt: skip
-    classifier.card |= {"recipe": recipe.name, "trained_on": train_data.source,
-                        "training_images": len(train_data)}  # fmt: skip
+        classifier = Classifier(
+            network, normalization_for(recipe, train_data), train_data.classes, arch
+        ).to(device)
+    classifier.card |= {
+        "recipe": recipe.name,
+        "trained_on": train_data.source,
+        "training_images": len(train_data),
+    }
     if recipe.channels_last:
         classifier.to(memory_format=torch.channels_last)
     return classifier
@@ -173,10 +183,15 @@ def _classifier_for(
 def _batches_for(recipe: Recipe, train_data: DigitDataset, device: torch.device) -> BatchIterator:
     """The recipe's shuffled (maybe augmented) batches, or an error if there would be none."""
     batches = BatchIterator(
-        train_data, recipe.batch_size, shuffle=recipe.shuffle, drop_last=recipe.drop_last,
-        device=device, seed=recipe.seed, channels_last=recipe.channels_last,
+        train_data,
+        recipe.batch_size,
+        shuffle=recipe.shuffle,
+        drop_last=recipe.drop_last,
+        device=device,
+        seed=recipe.seed,
+        channels_last=recipe.channels_last,
         augment=AUGMENTATIONS[recipe.augment] if recipe.augment else None,
-    )  # fmt: skip
+    )
     if len(batches) == 0:
         raise CourseError(
             f"recipe {recipe.name!r}: no training step possible: a batch of {recipe.batch_size} "
@@ -198,10 +213,18 @@ def _run_epoch(
     """Train one epoch, validate, record it; the history so far, or None if the loss diverged."""
     started = time.perf_counter()
     try:
-        with progress_bar(total=len(run.batches), desc=f"epoch {epoch}", leave=False,
-                          disable=not progress) as bar:  # fmt: skip
-            scores = train_one_epoch(run.model, run.batches, run.optimizer, run.schedule,
-                                     precision, stop, _moving(bar, on_progress))  # fmt: skip
+        with progress_bar(
+            total=len(run.batches), desc=f"epoch {epoch}", leave=False, disable=not progress
+        ) as bar:
+            scores = train_one_epoch(
+                run.model,
+                run.batches,
+                run.optimizer,
+                run.schedule,
+                precision,
+                stop,
+                _moving(bar, on_progress),
+            )
     except Diverged:
         run.record_divergence(epoch, time.perf_counter() - started)
         return None
@@ -210,12 +233,17 @@ def _run_epoch(
     seconds, lr = time.perf_counter() - started, run.schedule.lr
     val = evaluate(run.model, val_data) if val_data else None
     run.schedule.after_epoch(val.loss if val else scores.loss)
-    return run.end_epoch({
-        "epoch": epoch, "train_loss": scores.loss, "train_accuracy": scores.accuracy,
-        "val_loss": val.loss if val else float("nan"),
-        "val_accuracy": val.accuracy if val else float("nan"),
-        "lr": lr, "seconds": seconds,
-    })  # fmt: skip
+    return run.end_epoch(
+        {
+            "epoch": epoch,
+            "train_loss": scores.loss,
+            "train_accuracy": scores.accuracy,
+            "val_loss": val.loss if val else float("nan"),
+            "val_accuracy": val.accuracy if val else float("nan"),
+            "lr": lr,
+            "seconds": seconds,
+        }
+    )
 
 
 def _moving(bar: Any, on_progress: ProgressHook | None) -> ProgressHook:

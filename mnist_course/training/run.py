@@ -37,8 +37,14 @@ from .optim import Schedule
 from .recipes import Recipe
 
 HISTORY_COLUMNS = [
-    "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds",
-]  # fmt: skip
+    "epoch",
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "lr",
+    "seconds",
+]
 
 
 def history_frame(rows: list[dict]) -> pd.DataFrame:
@@ -154,17 +160,22 @@ class Run:
         return self.history
 
     def record_divergence(self, epoch: int, seconds: float) -> None:
-        self.state.history.append({"epoch": epoch, "train_loss": math.nan, "seconds": seconds,
-                                   "lr": self.schedule.lr})  # fmt: skip
+        self.state.history.append(
+            {"epoch": epoch, "train_loss": math.nan, "seconds": seconds, "lr": self.schedule.lr}
+        )
 
     def _save(self, improved: bool) -> None:
         history = self.history
         last = history.iloc[-1]
         common = {
-            "recipe": self.recipe, "history": history, "epoch": int(last["epoch"]),
-            "metrics": {"val_accuracy": float(last["val_accuracy"]),
-                        "train_accuracy": float(last["train_accuracy"])},
-        }  # fmt: skip
+            "recipe": self.recipe,
+            "history": history,
+            "epoch": int(last["epoch"]),
+            "metrics": {
+                "val_accuracy": float(last["val_accuracy"]),
+                "train_accuracy": float(last["train_accuracy"]),
+            },
+        }
         training_state = {
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.schedule.state_dict(),
@@ -173,8 +184,12 @@ class Run:
             "data": self.data,
         }
         assert self.checkpoint is not None
-        save_checkpoint(last_checkpoint_path(self.checkpoint), self.model,
-                        training_state=training_state, **common)  # fmt: skip
+        save_checkpoint(
+            last_checkpoint_path(self.checkpoint),
+            self.model,
+            training_state=training_state,
+            **common,
+        )
         self.wrote_last = True
         if improved:
             save_checkpoint(self.checkpoint, self.model, **common)
@@ -201,8 +216,12 @@ class Run:
             self.schedule.load_state_dict(state["scheduler"])
             self.batches.generator.set_state(state["batch_generator"])
             run = state["run"]
-            self.state = RunState(run["selected_by"], saved.history.to_dict(orient="records"),
-                                  run["best_epoch"], float(run["best_score"]))  # fmt: skip
+            self.state = RunState(
+                run["selected_by"],
+                saved.history.to_dict(orient="records"),
+                run["best_epoch"],
+                float(run["best_score"]),
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{last}: holds no state to resume from ({exc})") from exc
         if self.checkpoint.is_file():
@@ -223,9 +242,11 @@ class Run:
         history = self.history
         if self.state.best_epoch is not None:  # the card a checkpoint of the best epoch gives
             best = history[history["epoch"] == self.state.best_epoch].iloc[0]
-            self.model.card |= {"epoch": self.state.best_epoch,
-                                "val_accuracy": float(best["val_accuracy"]),
-                                "train_accuracy": float(best["train_accuracy"])}  # fmt: skip
+            self.model.card |= {
+                "epoch": self.state.best_epoch,
+                "val_accuracy": float(best["val_accuracy"]),
+                "train_accuracy": float(best["train_accuracy"]),
+            }
         return TrainResult(
             model=self.model.eval(),
             recipe=self.recipe,
@@ -245,8 +266,11 @@ class Run:
 
 def _check_same_data(saved: dict[str, str], asked: dict[str, str], path: Path) -> None:
     """Resuming continues on the data the run started on (older checkpoints did not record it)."""
-    changed = [f"{key}: {saved[key]} -> {value}" for key, value in asked.items()
-               if key in saved and saved[key] != value]  # fmt: skip
+    changed = [
+        f"{key}: {saved[key]} -> {value}"
+        for key, value in asked.items()
+        if key in saved and saved[key] != value
+    ]
     if changed:
         raise CheckpointError(
             f"{path} was trained on other data ({'; '.join(changed)}); resume with the same "

@@ -82,8 +82,9 @@ class Study:
         best = summary["val_accuracy_mean"].idxmax()
         values = best if isinstance(best, tuple) else (best,)
         setting = dict(zip(self.parameters, values, strict=True))
-        return pd.Series(setting | {column: summary[column].loc[best] for column in summary},
-                         dtype=object)  # fmt: skip
+        return pd.Series(
+            setting | {column: summary[column].loc[best] for column in summary}, dtype=object
+        )
 
 
 def _as_recipe(recipe: Recipe | str) -> Recipe:
@@ -104,8 +105,9 @@ def run_study(
     ``progress`` shows one bar over the runs (which run of how many, the last and best
     validation accuracy) and ends with one line: the number of runs, the time, the best run.
     """
-    return _study(recipe, settings, lambda recipe: train_data, val_data, seeds, progress,
-                  recipe_changes)  # fmt: skip
+    return _study(
+        recipe, settings, lambda recipe: train_data, val_data, seeds, progress, recipe_changes
+    )
 
 
 def data_size_study(
@@ -159,21 +161,30 @@ def _study(
         return formatting.setting(setting) + (f", seed {seed}" if len(seeds) > 1 else "")
 
     runs, histories, interrupted = [], [], False
-    with RunsProgress(plan, [planned[3].epochs for planned in plan], label=label,
-                      enabled=progress) as bar:  # fmt: skip
+    with RunsProgress(
+        plan, [planned[3].epochs for planned in plan], label=label, enabled=progress
+    ) as bar:
         for run_id, setting, seed, run_recipe in bar:
             train_data = data_for(run_recipe)
-            result = train(run_recipe, train_data, val_data, progress=False,
-                           on_progress=bar.on_progress)  # fmt: skip
+            result = train(
+                run_recipe, train_data, val_data, progress=False, on_progress=bar.on_progress
+            )
             if result.status == "interrupted":
                 interrupted = True
                 break
-            runs.append({
-                "run": run_id, **setting, "seed": seed, "status": result.status,
-                "val_accuracy": result.best_score, "best_epoch": result.best_epoch,
-                "epochs": result.epochs_run, "train_images": len(train_data),
-                "train_seconds": result.train_seconds,
-            })  # fmt: skip
+            runs.append(
+                {
+                    "run": run_id,
+                    **setting,
+                    "seed": seed,
+                    "status": result.status,
+                    "val_accuracy": result.best_score,
+                    "best_epoch": result.best_epoch,
+                    "epochs": result.epochs_run,
+                    "train_images": len(train_data),
+                    "train_seconds": result.train_seconds,
+                }
+            )
             histories.append(result.history.assign(run=run_id, seed=seed, **setting))
             bar.score(result.best_score, result.status)
     notes = (
@@ -282,11 +293,17 @@ def compare_architectures(
     """
     chosen = [_as_recipe(item).replace(**recipe_changes) for item in recipes]
     rows = []
-    with RunsProgress(chosen, [recipe.epochs for recipe in chosen], label=lambda r: r.name,
-                      noun="models", enabled=progress) as bar:  # fmt: skip
+    with RunsProgress(
+        chosen,
+        [recipe.epochs for recipe in chosen],
+        label=lambda r: r.name,
+        noun="models",
+        enabled=progress,
+    ) as bar:
         for recipe in bar:
-            result = train(recipe, train_data, val_data, progress=False,
-                           on_progress=bar.on_progress)  # fmt: skip
+            result = train(
+                recipe, train_data, val_data, progress=False, on_progress=bar.on_progress
+            )
             if result.status == "interrupted":
                 break
             test_accuracy = (
@@ -294,14 +311,21 @@ def compare_architectures(
                 if test_data is not None and len(test_data)
                 else float("nan")
             )
-            rows.append({
-                "recipe": recipe.name, "arch": recipe.arch,
-                "parameters": count_parameters(build_model(recipe.arch, train_data.num_classes)),
-                "epochs": result.epochs_run,
-                "seconds_per_epoch": result.train_seconds / max(result.epochs_run, 1),
-                "val_accuracy": result.best_score, "test_accuracy": test_accuracy,
-                "report_accuracy": recipe.report_accuracy, "status": result.status,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "recipe": recipe.name,
+                    "arch": recipe.arch,
+                    "parameters": count_parameters(
+                        build_model(recipe.arch, train_data.num_classes)
+                    ),
+                    "epochs": result.epochs_run,
+                    "seconds_per_epoch": result.train_seconds / max(result.epochs_run, 1),
+                    "val_accuracy": result.best_score,
+                    "test_accuracy": test_accuracy,
+                    "report_accuracy": recipe.report_accuracy,
+                    "status": result.status,
+                }
+            )
             bar.score(result.best_score, result.status)
     return pd.DataFrame(rows).set_index("recipe") if rows else pd.DataFrame()
 

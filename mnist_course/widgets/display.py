@@ -53,8 +53,14 @@ class LiveWidget:
 
         if saved_copy():
             bundle = self.still()  # pictures as PNG bytes; a notebook stores them in base64
-            display({kind: base64.b64encode(bytes(data)).decode("ascii")
-                     if isinstance(data, (bytes, bytearray, memoryview)) else data
-                     for kind, data in bundle.items()}, raw=True)  # fmt: skip
+            display(
+                {
+                    kind: base64.b64encode(bytes(data)).decode("ascii")
+                    if isinstance(data, (bytes, bytearray, memoryview))
+                    else data
+                    for kind, data in bundle.items()
+                },
+                raw=True,
+            )
         else:
             display(self.widget)

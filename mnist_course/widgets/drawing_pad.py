@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import io
-import time
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -24,15 +22,24 @@ import torch
 from ipycanvas import Canvas, hold_canvas
 from PIL import Image, ImageOps
 
-from ..core.atomic import atomic_write
 from ..core.errors import DataError
 from ..data.dataset import DataSplits, DigitDataset
 from ..images.preprocess import BlankImageError, image_from_bytes
 from ..images.strokes import Stroke, rasterize
 from ..inference.predict import Prediction, predict_image, predict_prepared
 from ..models.classifier import Classifier
-from .display import LiveWidget, plain, png
-from .pad_view import PROMPT, about_html, answer_html, probability_bars, prompt_html, waiting_html
+from ..training.finetune import save_own_digit
+from .display import LiveWidget
+from .pad_view import (
+    PROMPT,
+    about_html,
+    answer_html,
+    preview_png,
+    probability_bars,
+    prompt_html,
+    still_bundle,
+    waiting_html,
+)
 
 __all__ = ["PAUSE", "PROMPT", "DrawingPad", "probability_bars"]
 
@@ -92,16 +99,20 @@ class DrawingPad(LiveWidget):
         self.random_from.layout.display = "" if len(self.example_sets) > 1 else "none"
         self.about_button = widgets.Button(description="About model", icon="info")
         self.about = widgets.HTML()
-        self.label = widgets.Dropdown(options=list(classifier.classes), description="it is a",
-                                      layout=widgets.Layout(width="160px"))  # fmt: skip
-        self.save_button = widgets.Button(description="Save as training example", icon="save",
-                                          layout=widgets.Layout(width="auto"))  # fmt: skip
+        self.label = widgets.Dropdown(
+            options=list(classifier.classes),
+            description="it is a",
+            layout=widgets.Layout(width="160px"),
+        )
+        self.save_button = widgets.Button(
+            description="Save as training example", icon="save", layout=widgets.Layout(width="auto")
+        )
         self.saved = widgets.HTML()
         self.answer = widgets.HTML()
         self.preview = widgets.Image(format="png", width=140, height=140)
         self.bars = widgets.HTML()
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload")
-        for widget, name in [
+        for widget, name in [  # a table: each widget and its CSS class (the browser tests use them)
             (self.canvas, "canvas"), (self.brush, "brush"), (self.clear_button, "clear"),
             (self.undo_button, "undo"), (self.random_button, "random"),
             (self.answer, "prediction"), (self.preview, "preview"), (self.bars, "bars"),
@@ -131,13 +142,16 @@ class DrawingPad(LiveWidget):
     def _lay_out(self) -> widgets.VBox:
         # The page must not scroll while a finger draws on the canvas.
         style = widgets.HTML("<style>canvas.mnist-draw-canvas{touch-action:none}</style>")
-        buttons = widgets.HBox([self.clear_button, self.undo_button, self.random_button,
-                                self.about_button])  # fmt: skip
+        buttons = widgets.HBox(
+            [self.clear_button, self.undo_button, self.random_button, self.about_button]
+        )
         keep = widgets.HBox([self.label, self.save_button])
-        left = widgets.VBox([self.canvas, self.brush, buttons, self.random_from, keep,
-                             self.saved, self.about])  # fmt: skip
-        right = widgets.VBox([self.answer, widgets.HTML("what the model sees:"), self.preview,
-                              self.bars])  # fmt: skip
+        left = widgets.VBox(
+            [self.canvas, self.brush, buttons, self.random_from, keep, self.saved, self.about]
+        )
+        right = widgets.VBox(
+            [self.answer, widgets.HTML("what the model sees:"), self.preview, self.bars]
+        )
         hint = widgets.HTML("No drawing pad? Upload a photo of a digit:")
         fallback = widgets.Accordion([widgets.VBox([hint, self.upload])])
         fallback.set_title(0, "upload a picture instead")  # ipywidgets 7 and 8 (`titles=` is 8's)
@@ -264,18 +278,12 @@ class DrawingPad(LiveWidget):
         if not self.strokes or self.prediction is None:
             self.saved.value = "draw a digit first, then save it"
             return None
-        folder = self.save_to / label
-        name = f"{time.strftime('%Y%m%d-%H%M%S')}-{len(list(folder.glob('*.png'))):04}.png"
         drawn = ImageOps.invert(rasterize(self.strokes, self.size))  # dark ink on white paper
-        small = Image.fromarray(self.prediction.model_input)
-        for picture, target in ((drawn, folder / name),
-                                (small, self.save_to.with_name(f"{self.save_to.name}-28x28")
-                                 / label / name)):  # fmt: skip
-            with atomic_write(target) as handle:
-                picture.save(handle, format="PNG")
-        count = len(list(folder.glob("*.png")))
-        self.saved.value = f"saved as a {html.escape(label)}: {count} in {html.escape(str(folder))}"
-        return folder / name
+        path = save_own_digit(drawn, self.prediction.model_input, label, self.save_to)
+        count = len(list(path.parent.glob("*.png")))
+        where = html.escape(str(path.parent))
+        self.saved.value = f"saved as a {html.escape(label)}: {count} in {where}"
+        return path
 
     def recognise(self) -> Prediction | None:
         """Predict from the strokes; a blank pad gives the prompt and no prediction."""
@@ -327,22 +335,17 @@ class DrawingPad(LiveWidget):
 
     def _show_waiting(self) -> None:
         """The drawing changed: the answer beside it is of another drawing, so it goes."""
-        self.answer.value = waiting_html()
-        self.preview.value = png(Image.new("L", (140, 140), 0))
-        self.bars.value = ""
+        self.answer.value, self.preview.value, self.bars.value = waiting_html(), preview_png(), ""
 
     def _show(self, prediction: Prediction | None, note: str = "", problem: str = "") -> None:
         if prediction is not None:
             self.label.value = prediction.label  # the likely label, for the learner to confirm
         if prediction is None:
             self.answer.value = prompt_html(problem)
-            self.preview.value = png(Image.new("L", (140, 140), 0))
-            self.bars.value = ""
+            self.preview.value, self.bars.value = preview_png(), ""
             return
         self.answer.value = answer_html(prediction.label, prediction.confidence, note)
-        self.preview.value = png(
-            Image.fromarray(prediction.model_input).resize((140, 140), Image.Resampling.NEAREST)
-        )
+        self.preview.value = preview_png(prediction.model_input)
         self.bars.value = probability_bars(prediction.probabilities, self.classifier.classes)
 
     def _on_upload(self, change: dict) -> None:
@@ -391,9 +394,4 @@ class DrawingPad(LiveWidget):
 
     def still(self) -> dict:
         """The pad, what the model sees and its answer, for a saved copy of the notebook."""
-        side = 140
-        picture = Image.new("L", (2 * side + 12, side), 255)
-        picture.paste(ImageOps.expand(self.surface().resize((side - 2, side - 2)), 1, 153), (0, 0))
-        picture.paste(Image.open(io.BytesIO(self.preview.value)).convert("L"), (side + 12, 0))
-        text = "drawing pad (live when the notebook runs), left; what the model sees, right: "
-        return {"image/png": png(picture), "text/plain": text + plain(self.answer.value)}
+        return still_bundle(self.surface(), self.preview.value, self.answer.value)

@@ -42,18 +42,24 @@ class Gallery(LiveWidget):
         self.which = widgets.ToggleButtons(options=list(self.sets))
         self.which.layout.display = "" if len(self.sets) > 1 else "none"
         self.checkboxes = [
-            widgets.Checkbox(value=False, description=name, indent=False,
-                             layout=widgets.Layout(width="52px"))
+            widgets.Checkbox(
+                value=False, description=name, indent=False, layout=widgets.Layout(width="52px")
+            )
             for name in first.classes
-        ]  # fmt: skip
+        ]
         self.filter_button = widgets.Button(description="Filter", icon="filter")
         self.previous_button = widgets.Button(description="◀ previous 100")
         self.next_button = widgets.Button(description="next 100 ▶")
         self.status = widgets.HTML()
         self.picture = widgets.Image(format="png")
-        for widget, name in [(self.which, "set"), (self.filter_button, "filter"),
-                             (self.previous_button, "previous"), (self.next_button, "next"),
-                             (self.status, "status"), (self.picture, "picture")]:  # fmt: skip
+        for widget, name in [
+            (self.which, "set"),
+            (self.filter_button, "filter"),
+            (self.previous_button, "previous"),
+            (self.next_button, "next"),
+            (self.status, "status"),
+            (self.picture, "picture"),
+        ]:
             widget.add_class(f"mnist-gallery-{name}")
         for box, name in zip(self.checkboxes, first.classes, strict=True):
             box.add_class(f"mnist-gallery-class-{name}")
@@ -142,8 +148,10 @@ class Gallery(LiveWidget):
             which += f", {self.which.value}"
         first = self.page * self.per_page + 1 if len(shown) else 0
         last = first + len(shown) - 1
-        text = (f"page {self.page + 1:,} of {self.pages:,} · images {first:,}–{last:,} "
-                f"of {len(self.indices):,} ({which}, in random order)")  # fmt: skip
+        text = (
+            f"page {self.page + 1:,} of {self.pages:,} · images {first:,}–{last:,} "
+            f"of {len(self.indices):,} ({which}, in random order)"
+        )
         self.status.value = text + (f" · <b>{note}</b>" if note else "")
         self.picture.value = png(self.render())
 

@@ -1,17 +1,22 @@
-"""What the drawing pad writes beside the drawing: its answer, the ten bars, the model's card.
+"""What the drawing pad shows beside the drawing: its answer, the ten bars, the model's card.
 
-Plain HTML strings (no plotting library, so the pad answers at once), kept apart from the widget
-in ``drawing_pad`` so that each can be read, and tested, on its own.
+Plain HTML strings (no plotting library, so the pad answers at once) and the pad's pictures (what
+the model saw, a saved copy's still), kept apart from the widget in ``drawing_pad`` so that each
+can be read, and tested, on its own.
 """
 
 from __future__ import annotations
 
 import html
+import io
 import re
 
 import numpy as np
+from PIL import Image, ImageOps
 
+from ..models import count_parameters
 from ..models.classifier import Classifier
+from .display import plain, png
 
 PROMPT = "draw a digit"
 SOFTMAX_NOTE = (
@@ -77,17 +82,20 @@ def source_name(source: str) -> str:
 def about_html(model: Classifier) -> str:
     """The model in use, as a learner wants it: network, size, recipe, data, its scores."""
     card = model.card
-    parameters = sum(p.numel() for p in model.network.parameters() if p.requires_grad)
+    parameters = count_parameters(model.network)
     rows = {
-        "architecture": model.arch, "parameters": f"{parameters:,}",
+        "architecture": model.arch,
+        "parameters": f"{parameters:,}",
         "classes": f"{model.num_classes} ({' '.join(model.classes[:12])}"
-                   f"{' …' if model.num_classes > 12 else ''})",
+        f"{' …' if model.num_classes > 12 else ''})",
         "recipe": card.get("recipe", "not recorded"),
-        "trained on": (f"{card['training_images']:,} images ({source_name(card['trained_on'])})"
-                       if "trained_on" in card else "not recorded"),
-        "normalisation": f"mean {model.normalization.mean:.4f}, "
-                         f"std {model.normalization.std:.4f}",
-    }  # fmt: skip
+        "trained on": (
+            f"{card['training_images']:,} images ({source_name(card['trained_on'])})"
+            if "trained_on" in card
+            else "not recorded"
+        ),
+        "normalisation": f"mean {model.normalization.mean:.4f}, std {model.normalization.std:.4f}",
+    }
     for key, name in (
         ("val_accuracy", "validation accuracy"),
         ("test_accuracy", "test accuracy"),
@@ -96,3 +104,24 @@ def about_html(model: Classifier) -> str:
         if card.get(key) is not None and card[key] == card[key]:  # NaN: not measured
             rows[name] = f"{card[key]:.2%}"
     return "".join(f"<b>{html.escape(k)}</b>: {html.escape(str(v))}<br>" for k, v in rows.items())
+
+
+PREVIEW = 140
+"""Side in pixels of the 28x28 image the model saw, as the pad shows it (5 pixels a pixel)."""
+
+
+def preview_png(model_input: np.ndarray | None = None) -> bytes:
+    """The 28x28 image the model saw, enlarged without smoothing; all black before any."""
+    if model_input is None:
+        return png(Image.new("L", (PREVIEW, PREVIEW), 0))
+    return png(Image.fromarray(model_input).resize((PREVIEW, PREVIEW), Image.Resampling.NEAREST))
+
+
+def still_bundle(surface: Image.Image, preview: bytes, answer: str) -> dict:
+    """A saved copy's pad: the drawing (left), what the model sees (right), the answer as text."""
+    picture = Image.new("L", (2 * PREVIEW + 12, PREVIEW), 255)
+    drawing = ImageOps.expand(surface.resize((PREVIEW - 2, PREVIEW - 2)), 1, 153)
+    picture.paste(drawing, (0, 0))
+    picture.paste(Image.open(io.BytesIO(preview)).convert("L"), (PREVIEW + 12, 0))
+    text = "drawing pad (live when the notebook runs), left; what the model sees, right: "
+    return {"image/png": png(picture), "text/plain": text + plain(answer)}

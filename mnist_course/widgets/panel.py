@@ -115,27 +115,38 @@ class TrainingPanel(LiveWidget):
     def _make_widgets(self, recipes: list[str]) -> None:
         first = get_recipe(recipes[0])
         self.recipe = widgets.Dropdown(options=recipes, value=first.name, description="recipe")
-        self.epochs = widgets.BoundedIntText(value=first.epochs, min=1, max=200,
-                                             description="epochs")  # fmt: skip
-        self.batch_size = widgets.BoundedIntText(value=first.batch_size, min=1, max=4096,
-                                                 description="batch size")  # fmt: skip
+        self.epochs = widgets.BoundedIntText(
+            value=first.epochs, min=1, max=200, description="epochs"
+        )
+        self.batch_size = widgets.BoundedIntText(
+            value=first.batch_size, min=1, max=4096, description="batch size"
+        )
         self.download_button = widgets.Button(description="Download MNIST", icon="download")
-        self.train_button = widgets.Button(description="Train", icon="play",
-                                           button_style="primary")  # fmt: skip
+        self.train_button = widgets.Button(description="Train", icon="play", button_style="primary")
         self.test_button = widgets.Button(description="Test", icon="check", disabled=True)
         self.cancel_button = widgets.Button(description="Cancel", icon="stop", disabled=True)
         self.progress = widgets.FloatProgress(
-            value=0, min=0, max=1, description="not started",
-            style={"description_width": "10em"}, layout=widgets.Layout(width="40em"),
-        )  # fmt: skip
+            value=0,
+            min=0,
+            max=1,
+            description="not started",
+            style={"description_width": "10em"},
+            layout=widgets.Layout(width="40em"),
+        )
         self.status = widgets.HTML("choose a recipe and press Train")
         self.scores = widgets.HTML()
         for widget, name in [
-            (self.recipe, "recipe"), (self.epochs, "epochs"), (self.batch_size, "batch"),
-            (self.download_button, "download"), (self.train_button, "train"),
-            (self.test_button, "test"), (self.cancel_button, "cancel"),
-            (self.progress, "progress"), (self.status, "status"), (self.scores, "scores"),
-        ]:  # fmt: skip
+            (self.recipe, "recipe"),
+            (self.epochs, "epochs"),
+            (self.batch_size, "batch"),
+            (self.download_button, "download"),
+            (self.train_button, "train"),
+            (self.test_button, "test"),
+            (self.cancel_button, "cancel"),
+            (self.progress, "progress"),
+            (self.status, "status"),
+            (self.scores, "scores"),
+        ]:
             widget.add_class(f"mnist-panel-{name}")
 
         self.recipe.observe(self._recipe_chosen, names="value")
@@ -143,8 +154,9 @@ class TrainingPanel(LiveWidget):
         self.train_button.on_click(lambda _: self.start())
         self.cancel_button.on_click(lambda _: self.cancel())
         self.test_button.on_click(lambda _: self.test())
-        buttons = widgets.HBox([self.download_button, self.train_button, self.cancel_button,
-                                self.test_button])  # fmt: skip
+        buttons = widgets.HBox(
+            [self.download_button, self.train_button, self.cancel_button, self.test_button]
+        )
         settings = widgets.HBox([self.recipe, self.epochs, self.batch_size])
         self.widget = widgets.VBox([settings, buttons, self.progress, self.status, self.scores])
 
@@ -254,9 +266,14 @@ class TrainingPanel(LiveWidget):
         self._kept = self._kept_score(train_part)
         with exclusive_lock(self.checkpoint.with_name(self.checkpoint.name + ".lock")):
             self.result = train(
-                recipe, train_part, validation, progress=False, callbacks=[self._epoch_done],
-                stop=self._stop, on_progress=self._batch_done,
-            )  # fmt: skip
+                recipe,
+                train_part,
+                validation,
+                progress=False,
+                callbacks=[self._epoch_done],
+                stop=self._stop,
+                on_progress=self._batch_done,
+            )
         return self.result
 
     def _kept_score(self, train_part: DigitDataset) -> float:
@@ -267,8 +284,9 @@ class TrainingPanel(LiveWidget):
         saved = read_checkpoint(self.checkpoint)
         card = saved.get("card") or {}
         same_data = (card.get("trained_on"), card.get("training_images")) == (
-            train_part.source, len(train_part),
-        )  # fmt: skip
+            train_part.source,
+            len(train_part),
+        )
         score = float((saved.get("metrics") or {}).get("val_accuracy", math.nan))
         return score if same_data and math.isfinite(score) else -math.inf
 
@@ -288,10 +306,13 @@ class TrainingPanel(LiveWidget):
         last = end.history.iloc[-1]
         assert self._recipe is not None
         save_checkpoint(
-            self.checkpoint, end.model, recipe=self._recipe, history=end.history,
+            self.checkpoint,
+            end.model,
+            recipe=self._recipe,
+            history=end.history,
             epoch=int(last["epoch"]),
             metrics={"val_accuracy": score, "train_accuracy": float(last["train_accuracy"])},
-        )  # fmt: skip
+        )
         self._saved_epoch = int(last["epoch"])
 
     def _batch_done(self, step: int, steps: int, loss: float) -> None:
@@ -301,8 +322,9 @@ class TrainingPanel(LiveWidget):
         self._shown = now
         self._show_progress(self._epochs_done + step / steps)
         shown_loss = f", loss {loss:.4f}" if math.isfinite(loss) else ""
-        self._say(f"epoch {self._epochs_done + 1}: batch {step}/{steps}{shown_loss}"
-                  f"{self._how_to_stop()}")  # fmt: skip
+        self._say(
+            f"epoch {self._epochs_done + 1}: batch {step}/{steps}{shown_loss}{self._how_to_stop()}"
+        )
 
     def _finished(self, result: TrainResult) -> None:
         if result.best_epoch is not None:
@@ -316,15 +338,19 @@ class TrainingPanel(LiveWidget):
         stopped = "stopped" if self._foreground else "cancelled"
         word = {"interrupted": stopped, "completed": "finished"}.get(result.status)
         self.progress.bar_style = "success" if result.status == "completed" else "warning"
-        self._say(f"{word or result.status} after {_epochs(result.epochs_run)}; {best}; "
-                  f"{self._where_saved()}")  # fmt: skip
+        self._say(
+            f"{word or result.status} after {_epochs(result.epochs_run)}; {best}; "
+            f"{self._where_saved()}"
+        )
 
     def _where_saved(self) -> str:
         if self._saved_epoch is not None:
             return f"saved to {self.checkpoint}"
         if math.isfinite(self._kept):
-            return (f"not saved: {self.checkpoint} keeps an earlier model, whose validation "
-                    f"accuracy {self._kept:.2%} this run did not beat")  # fmt: skip
+            return (
+                f"not saved: {self.checkpoint} keeps an earlier model, whose validation "
+                f"accuracy {self._kept:.2%} this run did not beat"
+            )
         return "not saved"
 
     # --- display ---

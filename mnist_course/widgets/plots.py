@@ -37,8 +37,9 @@ def plot_images(
     rows = max(1, -(-len(images) // columns))
     lines = max((str(title).count("\n") + 1 for title in titles), default=0) if titles else 0
     row_height = size + lines * title_size * 1.5 / 72 + 0.1
-    figure, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * row_height),
-                                squeeze=False)  # fmt: skip
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(columns * size, rows * row_height), squeeze=False
+    )
     for index, axis in enumerate(axes.flat):
         axis.axis("off")
         if index < len(images):
@@ -46,8 +47,15 @@ def plot_images(
             if titles is not None:
                 axis.set_title(titles[index], fontsize=title_size)
     for axis, label in zip(axes[:, 0], row_labels or (), strict=False):
-        axis.text(-0.15, 0.5, label, transform=axis.transAxes, ha="right", va="center",
-                  fontsize=title_size + 4)  # fmt: skip
+        axis.text(
+            -0.15,
+            0.5,
+            label,
+            transform=axis.transAxes,
+            ha="right",
+            va="center",
+            fontsize=title_size + 4,
+        )
     figure.tight_layout()
     return figure
 
@@ -55,8 +63,9 @@ def plot_images(
 def plot_samples(data: DigitDataset, per_class: int = 10, seed: int = 0) -> Figure:
     """``per_class`` random examples of every class, one class per row, named once at its left."""
     chosen = torch.cat(per_class_indices(data, per_class, seed))
-    return plot_images(data.images[chosen], columns=per_class, size=0.9,
-                       row_labels=list(data.classes))  # fmt: skip
+    return plot_images(
+        data.images[chosen], columns=per_class, size=0.9, row_labels=list(data.classes)
+    )
 
 
 def plot_class_distribution(**datasets: DigitDataset) -> Figure:
@@ -112,8 +121,12 @@ def plot_confusion_matrix(
     diagonal = np.eye(count, dtype=bool)
     mistakes = np.ma.masked_array(values, mask=diagonal)
     figure, axes = plt.subplots(figsize=(0.5 * count + 2.4, 0.5 * count + 1.4))
-    axes.imshow(np.ma.masked_array(np.ones_like(values), mask=~diagonal), vmin=0, vmax=1,
-                cmap=ListedColormap(["#d9d9d9"]))  # fmt: skip
+    axes.imshow(
+        np.ma.masked_array(np.ones_like(values), mask=~diagonal),
+        vmin=0,
+        vmax=1,
+        cmap=ListedColormap(["#d9d9d9"]),
+    )
     largest = float(mistakes.max()) if mistakes.count() and mistakes.max() > 0 else 1.0
     shown = axes.imshow(mistakes, cmap="Reds", vmin=0, vmax=largest)
     bar_axes = make_axes_locatable(axes).append_axes("right", size="4%", pad=0.12)
@@ -128,8 +141,11 @@ def plot_confusion_matrix(
     axes.set_xticks(range(count), list(classes))
     axes.set_yticks(range(count), list(classes))
     axes.tick_params(labelsize=10 if count <= 15 else 7)
-    axes.set(xlabel="predicted", ylabel="true",
-             title="confusion matrix (mistakes in red, right answers grey)")  # fmt: skip
+    axes.set(
+        xlabel="predicted",
+        ylabel="true",
+        title="confusion matrix (mistakes in red, right answers grey)",
+    )
     figure.tight_layout()
     return figure
 
@@ -143,8 +159,15 @@ def _label_cells(
             continue
         text = f"{number:.1%}" if normalize else f"{number:,.0f}"
         dark = not diagonal[true, predicted] and number > 0.6 * largest
-        axes.text(predicted, true, text, ha="center", va="center", fontsize=8 if normalize else 9,
-                  color="white" if dark else "black")  # fmt: skip
+        axes.text(
+            predicted,
+            true,
+            text,
+            ha="center",
+            va="center",
+            fontsize=8 if normalize else 9,
+            color="white" if dark else "black",
+        )
 
 
 def plot_probabilities(
@@ -174,8 +197,13 @@ def plot_probabilities(
     if true_label is not None:
         colours[int(true_label)] = "tab:green"
     bars_axes.bar(range(len(classes)), shares, color=colours)
-    bars_axes.set(xticks=range(len(classes)), xticklabels=classes, ylim=(0, 1),
-                  xlabel="class", ylabel="probability")  # fmt: skip
+    bars_axes.set(
+        xticks=range(len(classes)),
+        xticklabels=classes,
+        ylim=(0, 1),
+        xlabel="class",
+        ylabel="probability",
+    )
     _percent_axis(bars_axes)
     title = f"prediction: {classes[predicted]} ({percent(shares[predicted])})"
     if true_label is not None:
@@ -191,8 +219,12 @@ def plot_class_scores(report: pd.DataFrame) -> Figure:
     scores = report[["precision", "recall", "f1"]].rename(columns={"f1": "F1"})
     figure, axes = plt.subplots(figsize=(max(8, 0.5 * len(scores)), 3))
     scores.plot.bar(ax=axes, rot=0, width=0.8)
-    axes.set(ylim=(max(0.0, scores.min().min() - 0.02), 1.0), xlabel="class", ylabel="score",
-             title="precision, recall and F1 per class")  # fmt: skip
+    axes.set(
+        ylim=(max(0.0, scores.min().min() - 0.02), 1.0),
+        xlabel="class",
+        ylabel="score",
+        title="precision, recall and F1 per class",
+    )
     _percent_axis(axes)
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     axes.grid(axis="y", alpha=0.3)
@@ -203,10 +235,13 @@ def plot_class_scores(report: pd.DataFrame) -> Figure:
 def plot_misclassified(data: DigitDataset, mistakes: pd.DataFrame, count: int = 20) -> Figure:
     """The first ``count`` rows of ``evaluation.misclassified(...)``: image, truth and guess."""
     shown = mistakes.head(count)
-    titles = [f"{row.true} read as {row.predicted}\n{percent(row.confidence)}"
-              for row in shown.itertuples()]  # fmt: skip
-    return plot_images(data.images[shown["index"].tolist()], titles, columns=10, size=1.3,
-                       title_size=11)  # fmt: skip
+    titles = [
+        f"{row.true} read as {row.predicted}\n{percent(row.confidence)}"
+        for row in shown.itertuples()
+    ]
+    return plot_images(
+        data.images[shown["index"].tolist()], titles, columns=10, size=1.3, title_size=11
+    )
 
 
 def plot_study(study_runs: pd.DataFrame, parameter: str, log_x: bool | None = None) -> Figure:
@@ -220,13 +255,22 @@ def plot_study(study_runs: pd.DataFrame, parameter: str, log_x: bool | None = No
     axes.errorbar(stats.index, stats["mean"], yerr=stats["std"], marker="o", capsize=3)
     for tried in study_runs.loc[study_runs["status"] == "diverged", parameter].unique():
         axes.axvline(tried, color="tab:red", linestyle="--", alpha=0.6)
-        axes.annotate("diverged", (tried, axes.get_ylim()[0]), color="tab:red", rotation=90,
-                      va="bottom", ha="right")  # fmt: skip
+        axes.annotate(
+            "diverged",
+            (tried, axes.get_ylim()[0]),
+            color="tab:red",
+            rotation=90,
+            va="bottom",
+            ha="right",
+        )
     if log_x if log_x is not None else parameter == "lr":
         axes.set_xscale("log")
     _ticks_at(axes, parameter, study_runs[parameter].tolist())
-    axes.set(xlabel=name(parameter), ylabel="best validation accuracy",
-             title=f"best validation accuracy for each {name(parameter)}")  # fmt: skip
+    axes.set(
+        xlabel=name(parameter),
+        ylabel="best validation accuracy",
+        title=f"best validation accuracy for each {name(parameter)}",
+    )
     _percent_axis(axes)
     axes.grid(alpha=0.3)
     figure.tight_layout()
@@ -244,8 +288,9 @@ def plot_study_curves(histories: pd.DataFrame, parameter: str, metric: str = "va
         elif not np.isfinite(runs[metric]).any():
             label += " (no finite value)"
         axes.plot(runs["epoch"], runs[metric], marker="o", label=label)
-    axes.set(xlabel="epoch", ylabel=name(metric),
-             title=f"{name(metric)} for each {name(parameter)}")  # fmt: skip
+    axes.set(
+        xlabel="epoch", ylabel=name(metric), title=f"{name(metric)} for each {name(parameter)}"
+    )
     axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     if metric.endswith("loss"):
         axes.set_yscale("log")
@@ -254,8 +299,14 @@ def plot_study_curves(histories: pd.DataFrame, parameter: str, metric: str = "va
         _percent_axis(axes)
     axes.grid(alpha=0.3)
     # beside the axes, not over the curves (one entry per setting: often eight or more)
-    axes.legend(title=name(parameter), fontsize=8, title_fontsize=8, loc="upper left",
-                bbox_to_anchor=(1.02, 1), borderaxespad=0)  # fmt: skip
+    axes.legend(
+        title=name(parameter),
+        fontsize=8,
+        title_fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1),
+        borderaxespad=0,
+    )
     figure.tight_layout()
     return figure
 
