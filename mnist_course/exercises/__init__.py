@@ -39,6 +39,7 @@ from . import (
     lesson09,
     lesson10,
     lesson12,
+    lesson13,
 )
 from .framework import EXERCISES, Exercise, Off, check, hint, solution
 
@@ -53,5 +54,6 @@ _LESSONS = (
     lesson09,
     lesson10,
     lesson12,
+    lesson13,
 )
 """Imported for their registrations: each fills ``EXERCISES`` with its lesson's exercises."""
