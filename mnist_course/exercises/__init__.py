@@ -32,6 +32,7 @@ lesson, ``lesson01`` to ``lesson12``, whose judges register themselves when it i
 from . import (
     lesson01,
     lesson02,
+    lesson03,
     lesson04,
     lesson06,
     lesson07,
@@ -47,6 +48,7 @@ __all__ = ["EXERCISES", "Exercise", "Off", "check", "hint", "solution"]
 _LESSONS = (
     lesson01,
     lesson02,
+    lesson03,
     lesson04,
     lesson06,
     lesson07,

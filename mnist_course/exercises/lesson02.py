@@ -1,18 +1,19 @@
-"""Lesson 02's checked exercises: gradient descent by hand, the first network, a questionnaire."""
+"""Lesson 02's checked exercises: gradient descent by hand, and its questionnaire.
+
+``letter_questions`` registers multiple-choice questions; lesson 03's questionnaire uses it too.
+"""
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from ..data.normalization import compute_normalization
-from ..models.classifier import Classifier
-from .answers import as_module, as_number, describe, run_code, same_network, small_digits
-from .framework import Off, exercise
+from .answers import as_number, describe, run_code, small_digits
+from .framework import Judge, Off, exercise
+
+__all__ = ["letter_questions"]
 
 
 def _pile_up_factor(calls: int = 3) -> float:
@@ -173,160 +174,6 @@ def _sgd_step(answer: Any, context: dict[str, Any]) -> str:
 
 @exercise(
     "02.3",
-    "R2's MLP as an nn.Sequential: flatten, 784 -> 128 -> 64 -> 10 with ReLU, then LogSoftmax",
-    hint="nn.Sequential(nn.Flatten(), nn.Linear(784, 128), ...): a ReLU after each hidden "
-    "layer, and nn.LogSoftmax(dim=1) last, so NLLLoss gets log-probabilities. It has 109,386 "
-    "parameters.",
-    solution="""
-        from torch import nn
-
-        answer = nn.Sequential(
-            nn.Flatten(),
-            nn.Linear(784, 128),
-            nn.ReLU(),
-            nn.Linear(128, 64),
-            nn.ReLU(),
-            nn.Linear(64, 10),
-            nn.LogSoftmax(dim=1),
-        )
-    """,
-)
-def _mlp(answer: Any, context: dict[str, Any]) -> str:
-    from ..models import build_model, count_parameters
-
-    model = as_module(answer, "R2's MLP")
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        same_network(model, build_model("mlp"), torch.rand(4, 1, 28, 28))
-    return f"784-128-64-10 with ReLU and LogSoftmax, {count_parameters(model):,} parameters."
-
-
-class _Spy(nn.Module):
-    """Wraps a network and notes, for every call, training mode, gradients and batch size.
-
-    A batch that is not on the network's device is refused with advice, as a GPU would refuse
-    it (less helpfully) if the learner forgot to move the batches.
-    """
-
-    def __init__(self, network: nn.Module) -> None:
-        super().__init__()
-        self.network = network
-        self.calls: list[tuple[bool, bool, int]] = []
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        device = next(self.network.parameters()).device
-        if images.device != device:
-            raise RuntimeError(
-                f"the batch is on {images.device} but the model on {device}: move each batch to "
-                "the model's device (images.to(device))"
-            )
-        self.calls.append((self.training, torch.is_grad_enabled(), len(images)))
-        return self.network(images)
-
-
-def _check_device() -> torch.device:
-    """Where checks run a learner's loop: the learner's best device, so a GPU tests the moves."""
-    from ..core.runtime import pick_device
-
-    return pick_device("auto")
-
-
-def _network() -> nn.Sequential:
-    """The small MLP the check evaluates: its dropout shows whether the loop calls eval()."""
-    return nn.Sequential(
-        nn.Flatten(),
-        nn.Linear(784, 32),
-        nn.ReLU(),
-        nn.Dropout(0.5),
-        nn.Linear(32, 10),
-        nn.LogSoftmax(dim=1),
-    )
-
-
-@functools.lru_cache(maxsize=1)
-def _trained_network() -> tuple[dict[str, torch.Tensor], float]:
-    """Its weights after 30 full-batch SGD steps on ``small_digits``, and the accuracy the
-    library's evaluate gives them: computed once, as every check would compute the same."""
-    from ..training import evaluate
-
-    data = small_digits()
-    norm = compute_normalization(data.images)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        network = _network()
-        inputs = norm.apply(data.images.float().div(255).unsqueeze(1))
-        optimizer = torch.optim.SGD(network.parameters(), lr=0.1)
-        for _ in range(30):
-            loss = F.nll_loss(network(inputs), data.require_labels())
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        expected = evaluate(Classifier(network, norm, data.classes), data).accuracy
-    weights = {name: value.detach().cpu().clone() for name, value in network.state_dict().items()}
-    return weights, expected
-
-
-@exercise(
-    "02.4",
-    "an evaluation loop: a function accuracy(model, loader) -> float, the share of images right",
-    hint="Call model.eval() (dropout off), loop over the loader inside `with torch.no_grad():`, "
-    "move each batch to the model's device (`next(model.parameters()).device`), take "
-    "`model(images).argmax(dim=1)`, count the predictions equal to the labels, and divide by the "
-    "number of images (not of batches: the last batch can be smaller).",
-    solution="""
-        import torch
-
-        def accuracy(model, loader):
-            model.eval()
-            device = next(model.parameters()).device
-            correct, seen = 0, 0
-            with torch.no_grad():  # no gradients to keep
-                for images, labels in loader:
-                    predictions = model(images.to(device)).argmax(dim=1).cpu()
-                    correct += (predictions == labels).sum().item()
-                    seen += len(labels)
-            return correct / seen
-
-        answer = accuracy
-    """,
-)
-def _evaluation_loop(answer: Any, context: dict[str, Any]) -> str:
-    from torch.utils.data import DataLoader
-
-    data = small_digits()
-    weights, expected = _trained_network()
-    network = _network()
-    network.load_state_dict(weights)
-    spy = _Spy(network).to(_check_device()).train()
-    loader = DataLoader(data.as_torch_dataset(compute_normalization(data.images)), batch_size=64)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        value = as_number(run_code(answer, spy, loader), "the accuracy")
-    if not spy.calls:
-        raise Off("your function never called the model.")
-    if any(training for training, _, _ in spy.calls):
-        raise Off("the model ran in training mode: call model.eval() first, or dropout stays on.")
-    if any(gradients for _, gradients, _ in spy.calls):
-        raise Off("gradients were on: run the loop inside `with torch.no_grad():`.")
-    seen = sum(count for _, _, count in spy.calls)
-    if seen != len(data):
-        raise Off(f"the model saw {seen} images, the loader holds {len(data)}: every batch once.")
-    if 1 < value <= 100:
-        raise Off(f"{value:g} looks like a percentage: return a fraction in [0, 1].")
-    if abs(value - expected) > 0.5 / len(data):
-        raise Off(
-            f"on {len(data)} digits the library's evaluate gives {expected:.4f}, yours "
-            f"{value:.4f}: count the right predictions and divide by the number of "
-            "images."
-        )
-    return (
-        f"{value:.2%} on {len(data)} digits, as the library's evaluate: eval mode, no "
-        "gradients, argmax, the share right."
-    )
-
-
-@exercise(
-    "02.5",
     "questionnaire: how many numbers does softmax regression learn for 28x28 images of 10 digits?",
     hint="One weight per pixel and per digit, and one bias per digit: W is 784 x 10, b has 10.",
     solution="""
@@ -336,7 +183,7 @@ def _evaluation_loop(answer: Any, context: dict[str, Any]) -> str:
 def _parameters(answer: Any, context: dict[str, Any]) -> str:
     value = as_number(answer, "a number of parameters")
     if value == 7850:
-        return "784 x 10 weights and 10 biases: 7,850 (R2's MLP learns 109,386)."
+        return "784 x 10 weights and 10 biases: 7,850 (lesson 03's MLP learns 109,386)."
     if value == 7840:
         raise Off("those are the weights: add the biases, one per digit.")
     if value in (784, 794, 10):
@@ -344,36 +191,11 @@ def _parameters(answer: Any, context: dict[str, Any]) -> str:
     raise Off(f"{value:g} is not it: count W (784 x 10) and b.")
 
 
-_QUESTIONS = {
-    "02.6": (
-        "questionnaire: which line turns dropout off for evaluation? (a) `with torch.no_grad():` "
-        "(b) `model.eval()` (c) `optimizer.zero_grad()`",
-        "b",
-        "model.eval() switches dropout off (and BatchNorm to its running statistics).",
-        {"a": "no_grad() only stops recording gradients; dropout still drops.",
-         "c": "zero_grad() empties the gradients; it changes nothing in the forward pass."},
-    ),
-    "02.7": (
-        "questionnaire: a network ends in Softmax and is trained with F.cross_entropy (R3). "
-        "Certain and right about every image, its loss is (a) 0 (b) about 1.46 (c) about 2.30",
-        "b",
-        "ln(e + 9) - 1 = 1.461: cross-entropy takes a softmax of the probabilities again.",
-        {"a": "cross-entropy applies a softmax to the probabilities once more: 1 and 0 become "
-              "e / (e + 9) and 1 / (e + 9).",
-         "c": "ln 10 = 2.30 is the loss of a uniform guess, and no floor of this mistake."},
-    ),
-    "02.8": (
-        "questionnaire: you train five seeds and report the best one's test accuracy. That "
-        "figure is (a) a fair estimate on new images (b) optimistic (c) pessimistic",
-        "b",
-        "the best of five on the images that chose it is partly luck, which does not carry over.",
-        {"a": "the choice looked at those very images: the half-split experiment measured it.",
-         "c": "choosing the best on the test images favours the runs that were lucky on them."},
-    ),
-}  # fmt: skip
+Question = tuple[str, str, str, dict[str, str]]
+"""A multiple-choice question: its task, the right letter, the praise, and per wrong letter why."""
 
 
-def _choice_judge(right: str, praise: str, wrong: dict[str, str]):
+def _choice_judge(right: str, praise: str, wrong: dict[str, str]) -> Judge:
     def judge(answer: Any, context: dict[str, Any]) -> str:
         letter = answer.strip().strip("()").lower() if isinstance(answer, str) else None
         if letter not in ("a", "b", "c"):
@@ -385,11 +207,38 @@ def _choice_judge(right: str, praise: str, wrong: dict[str, str]):
     return judge
 
 
-for _id, (_task, _right, _praise, _wrong) in _QUESTIONS.items():
-    exercise(
-        _id,
-        _task,
-        hint="Each is answered in one section: the evaluation loop (02.6), softmax twice (02.7), "
-        "choosing by test accuracy (02.8). A wrong letter's feedback says why it is wrong.",
-        solution=f'answer = "{_right}"  # {_praise}',
-    )(_choice_judge(_right, _praise, _wrong))
+def letter_questions(questions: dict[str, Question], hint: str) -> None:
+    """Register each question of ``questions`` (by id) as an exercise answered "a", "b" or "c"."""
+    for exercise_id, (task, right, praise, wrong) in questions.items():
+        solution = f'answer = "{right}"  # {praise}'
+        exercise(exercise_id, task, hint=hint, solution=solution)(
+            _choice_judge(right, praise, wrong)
+        )
+
+
+letter_questions(
+    {
+        "02.4": (
+            "questionnaire: a softmax regression starts with all its weights near 0. Its loss on "
+            "the first batch of 10 digits is about (a) 0 (b) 2.30 (c) 10",
+            "b",
+            "weights near 0 give every digit the same probability, 1/10, and -ln(1/10) = ln 10.",
+            {"a": "a loss of 0 means probability 1 for the right digit; near-zero weights give "
+                  "each of the 10 digits the same probability.",
+             "c": "the loss is -ln of the right digit's probability, not a count of digits."},
+        ),
+        "02.5": (
+            "questionnaire: why does `W -= lr * W.grad` sit inside `with torch.no_grad():`? "
+            "(a) so that autograd does not record the update (b) so that the gradients are "
+            "zeroed (c) so that the step is smaller",
+            "a",
+            "the update is no part of the model: autograd must not record it, and outside "
+            "no_grad() PyTorch refuses to change in place a tensor that requires grad.",
+            {"b": "no_grad() zeroes nothing: W.grad.zero_() (or optimizer.zero_grad()) does.",
+             "c": "the step is lr times the gradient, with or without no_grad()."},
+        ),
+    },
+    hint="Each is answered in one section: the first loss printed in 'Gradient descent from "
+    "scratch' (02.4), the update in exercise 02.2 and the loop after it (02.5). A wrong "
+    "letter's feedback says why it is wrong.",
+)  # fmt: skip

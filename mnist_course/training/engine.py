@@ -1,6 +1,6 @@
-"""The training engine: one epoch of training, one pass of evaluation, as lesson 02 writes them.
+"""The training engine: one epoch of training, one pass of evaluation, as lesson 03 writes them.
 
-Lesson 02 trains with this loop, written out by hand::
+Lesson 03 trains with this loop, written out by hand::
 
     model.train()
     for images, labels in loader:
@@ -11,7 +11,7 @@ Lesson 02 trains with this loop, written out by hand::
 
 ``train_one_epoch`` is that loop plus what a long run needs: mixed precision on a GPU, the
 learning-rate schedule stepped after each batch when it asks to be, and a check that the loss is
-still a number. ``evaluate`` is lesson 02's evaluation loop: eval mode, no gradients, the most
+still a number. ``evaluate`` is lesson 03's evaluation loop: eval mode, no gradients, the most
 likely class per image, the share that is right. ``train`` (``loop.py``) calls the two in turn.
 
 The engine shows nothing itself: it reports each batch to an ``on_progress`` callback, and
