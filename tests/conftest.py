@@ -52,3 +52,52 @@ def real_mnist_root() -> Path:
     if not value or not (Path(value) / "MNIST" / "raw").is_dir():
         pytest.skip("real MNIST not available: set MNIST_COURSE_DATA to a root with MNIST/raw/")
     return Path(value)
+
+
+@pytest.fixture(scope="session")
+def classifier(digits: DataSplits, tmp_path_factory: pytest.TempPathFactory):
+    """The drawing pad's model for tests without a browser: the ``fast`` recipe on the digits.
+
+    Shared by every test that uses it: tests that change a model change a ``copy.deepcopy``.
+    """
+    from mnist_course.training import load_checkpoint, train
+
+    path = tmp_path_factory.mktemp("pad") / "fast.pt"
+    train("fast", digits.train, digits.test, checkpoint=path, progress=False)
+    return load_checkpoint(path).model
+
+
+@pytest.fixture(scope="session")
+def pad_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bool]:
+    """The pad's model for the browser tests, and whether it was trained on real MNIST.
+
+    The course's ``fast`` recipe, on real MNIST whenever it is there; without it, 4 epochs on
+    scikit-learn's digits, which still exercise the whole page (the digits it reads may be wrong).
+    """
+    from mnist_course import load_data
+    from mnist_course.training import get_recipe, train
+
+    path = tmp_path_factory.mktemp("model") / "fast.pt"
+    try:
+        splits, real = load_data("mnist", download=False), True
+        recipe = get_recipe("fast")
+    except Exception:  # noqa: BLE001 - no real MNIST: the offline digits still exercise the UI
+        splits, real = load_data("digits"), False
+        recipe = get_recipe("fast").replace(epochs=4)
+    train(recipe, splits.train, splits.test, checkpoint=path, progress=False)
+    return path, real
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's, through Playwright), one for a test module's pages.
+
+    Skips the test when the playwright package is missing; a module that needs Chromium itself
+    skips on ``tests.browser_helpers.CHROMIUM`` not existing.
+    """
+    from tests.browser_helpers import CHROMIUM, CHROMIUM_FLAGS, sync_api
+
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()

@@ -16,10 +16,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 import pytest
 
+from tests.browser_helpers import CHROMIUM, INK_JS, ROOT, draw_with_mouse, sync_api
 from tests.notebook_server import notebook_server
-from tests.test_browser import CHROMIUM, INK_JS, ROOT, _draw
-from tests.test_browser import browser as browser  # the fixtures: headless Chromium,
-from tests.test_browser import checkpoint as checkpoint  # and a model for the pad
 
 
 def _classic_notebook() -> str | None:
@@ -38,7 +36,6 @@ pytestmark = [
         reason="the classic Notebook 6 front end is not installed (make colab-check has it)",
     ),
 ]
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
 
 RUN_STATE_JS = """() => {
   const nb = window.Jupyter && Jupyter.notebook;
@@ -53,13 +50,13 @@ RUN_STATE_JS = """() => {
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, checkpoint):
+def server(tmp_path_factory, pad_checkpoint):
     """A classic Notebook server holding lessons 01 and 09 and a model; stopped by its PID."""
     root = tmp_path_factory.mktemp("classic")
     for name in ("01_exploring_mnist.ipynb", "09_draw_a_digit.ipynb"):
         shutil.copy(ROOT / "notebooks" / name, root / name)
     (root / "runs").mkdir()
-    shutil.copy(checkpoint[0], root / "runs" / "pad.pt")  # what lesson 09 loads
+    shutil.copy(pad_checkpoint[0], root / "runs" / "pad.pt")  # what lesson 09 loads
 
     def command(port: int, token: str) -> list[str]:
         return [
@@ -154,7 +151,7 @@ def test_gallery_pages_and_filters_in_the_classic_notebook(server, browser):
     page.close()
 
 
-def test_pad_reads_digits_drawn_in_the_classic_notebook(server, browser, checkpoint):
+def test_pad_reads_digits_drawn_in_the_classic_notebook(server, browser, pad_checkpoint):
     expect = sync_api.expect
     expect.set_options(timeout=60_000)
     page = browser.new_page(viewport={"width": 1300, "height": 1000})
@@ -169,9 +166,9 @@ def test_pad_reads_digits_drawn_in_the_classic_notebook(server, browser, checkpo
         raise AssertionError(
             f"no drawing pad; the outputs: {_output_texts(page)}; the console: {heard}"
         ) from missing
-    real = checkpoint[1]
+    real = pad_checkpoint[1]
     for digit in ("7", "1"):
-        _draw(page, canvas, digit)
+        draw_with_mouse(page, canvas, digit)
         expect(answer).to_contain_text(f"it's a {digit}" if real else "it's a")
         assert canvas.evaluate(INK_JS) > 500, "the strokes are drawn in the browser"
         page.locator(".mnist-draw-clear").click()

@@ -1,6 +1,6 @@
 """R4's application in JupyterLab, in a real browser: training panel, gallery, saving a drawing.
 
-One JupyterLab server and one headless Chromium for the module (helpers from ``test_browser``).
+One JupyterLab server and one headless Chromium for the module (helpers: ``browser_helpers``).
 Each test opens its notebook in a workspace of its own (so a page shows that notebook alone), runs
 it in smoke mode and drives the widgets with the mouse, as a learner would:
 
@@ -27,15 +27,13 @@ from PIL import Image
 
 from mnist_course.course.lesson import Lesson
 from mnist_course.training import evaluate, load_checkpoint
+from tests.browser_helpers import CHROMIUM, INK_JS, ROOT, draw_with_mouse, open_notebook, sync_api
 from tests.notebook_server import jupyter_lab
-from tests.test_browser import CHROMIUM, INK_JS, ROOT, _draw, open_notebook
-from tests.test_browser import browser as browser  # the fixture: one Chromium for the module
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
 ]
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
 expect = sync_api.expect
 
 
@@ -201,7 +199,7 @@ def test_pad_saves_a_drawing_as_a_training_example(lab, notebook):
     for digit in ("7", "1"):
         page.locator(".mnist-draw-clear").click()
         expect(answer).to_have_text("draw a digit")
-        _draw(page, canvas, digit)
+        draw_with_mouse(page, canvas, digit)
         expect(answer).to_contain_text(re.compile(r"it's a \d"))
         assert canvas.evaluate(INK_JS) > 500
         read = re.search(r"it's a (\d)", answer.inner_text())[1]

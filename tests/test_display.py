@@ -14,8 +14,7 @@ from mnist_course.core.runtime import SAVED_COPY
 from mnist_course.widgets.drawing_pad import PROMPT, DrawingPad
 from mnist_course.widgets.gallery import Gallery
 from mnist_course.widgets.panel import TrainingPanel
-from tests.test_drawing_pad import classifier as classifier  # the pad's model fixture
-from tests.test_drawing_pad import draw
+from tests.pad_driver import draw_on_pad
 
 
 def shown(thing) -> list[dict]:
@@ -59,7 +58,7 @@ def test_saved_copy_shows_the_pad_with_its_answer(classifier, monkeypatch):
     pad = DrawingPad(classifier)
     (blank,) = shown(pad)
     assert blank["text/plain"].endswith(PROMPT)
-    draw(pad, "7")
+    draw_on_pad(pad, "7")
     (drawn,) = shown(pad)
     assert f"it's a {pad.prediction.label}" in drawn["text/plain"]
     before, after = np.asarray(picture(blank)), np.asarray(picture(drawn))

@@ -14,26 +14,9 @@ from mnist_course.images.strokes import rasterize
 from mnist_course.inference.predict import predict_image
 from mnist_course.models import build_model
 from mnist_course.models.classifier import Classifier
-from mnist_course.training import load_checkpoint, train
 from mnist_course.widgets.drawing_pad import PROMPT, DrawingPad
 from tests.drawing import digit_strokes, draw_digit
-
-
-@pytest.fixture(scope="module")
-def classifier(digits, tmp_path_factory):
-    path = tmp_path_factory.mktemp("pad") / "fast.pt"
-    train("fast", digits.train, digits.test, checkpoint=path, progress=False)
-    return load_checkpoint(path).model
-
-
-def draw(pad: DrawingPad, digit: str) -> None:
-    """What the mouse handlers receive when someone draws ``digit``."""
-    for stroke in digit_strokes(digit, canvas=pad.size):
-        pad.brush.value = stroke.width
-        pad.start_stroke(*stroke.points[0])
-        for point in stroke.points[1:]:
-            pad.extend_stroke(*point)
-        pad.end_stroke(*stroke.points[-1])
+from tests.pad_driver import draw_on_pad
 
 
 def test_blank_pad_asks_for_a_digit(classifier):
@@ -43,7 +26,7 @@ def test_blank_pad_asks_for_a_digit(classifier):
 
 def test_strokes_in_prediction_out(classifier):
     pad = DrawingPad(classifier)
-    draw(pad, "7")
+    draw_on_pad(pad, "7")
     expected = predict_image(classifier, rasterize(digit_strokes("7"), 280))
     assert pad.prediction.probabilities == pytest.approx(expected.probabilities)
     assert f"it's a {expected.label}" in pad.answer.value
@@ -55,7 +38,7 @@ def test_strokes_in_prediction_out(classifier):
 
 def test_undo_and_clear(classifier):
     pad = DrawingPad(classifier)
-    draw(pad, "0")
+    draw_on_pad(pad, "0")
     pad.start_stroke(10, 10)
     pad.extend_stroke(60, 60)
     pad.end_stroke()
@@ -94,7 +77,7 @@ def test_random_example_and_then_drawing(classifier, digits):
     index = pad.shown_example
     assert answer.model_input.tolist() == digits.test.images[index].tolist()
     assert f"the label says {digits.test.labels[index].item()}" in pad.answer.value
-    draw(pad, "1")
+    draw_on_pad(pad, "1")
     assert pad.shown_example is None and len(pad.strokes) == 1
     assert DrawingPad(classifier).random_button.disabled
 
@@ -103,7 +86,7 @@ def test_forty_seven_classes(classifier):
     letters = tuple("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabdefghnqrt")
     emnist = Classifier(build_model("fast", 47), classifier.normalization, letters).eval()
     pad = DrawingPad(emnist)
-    draw(pad, "L")
+    draw_on_pad(pad, "L")
     assert pad.prediction.label in letters and len(pad.prediction.probabilities) == 47
     assert pad.bars.value.count("<div style") == 10, "only the top ten of 47 bars"
 
@@ -131,7 +114,7 @@ def test_reconnect_switches_canvas_again_and_replays_strokes(classifier, monkeyp
         "and pin ipycanvas below it in pyproject.toml if it broke"
     )
     pad = DrawingPad(classifier)
-    draw(pad, "1")
+    draw_on_pad(pad, "1")
     manager = pad.canvas._canvas_manager
     assert manager._current_canvas is pad.canvas, "the kernel believes the front end has it"
     sent = []
@@ -160,7 +143,7 @@ def test_random_from_the_training_or_the_test_set(classifier, digits):
 def test_save_as_training_example(classifier, tmp_path):
     pad = DrawingPad(classifier, save_to=tmp_path / "mine")
     assert pad.save_example() is None and "draw a digit first" in pad.saved.value
-    draw(pad, "7")
+    draw_on_pad(pad, "7")
     assert pad.label.value == pad.prediction.label, "the pad proposes what it read"
     saved = pad.save_example("7")
     assert saved.parent == tmp_path / "mine" / "7" and saved.suffix == ".png"
@@ -170,7 +153,7 @@ def test_save_as_training_example(classifier, tmp_path):
     assert small.size == (28, 28)
     assert (np.asarray(small) == pad.prediction.model_input).all()
     pad.clear()
-    draw(pad, "1")
+    draw_on_pad(pad, "1")
     second = pad.save_example("1")
     assert second.parent.name == "1" and "1 in" in pad.saved.value
     with pytest.raises(ValueError, match="not one of the model's classes"):
@@ -192,7 +175,7 @@ def test_about_model_describes_it(classifier):
 
 def test_an_upload_wipes_the_drawing(classifier):
     pad = DrawingPad(classifier)
-    draw(pad, "0")
+    draw_on_pad(pad, "0")
     pad.recognise_picture(draw_digit("7", ink=0, paper=255))
     assert pad.strokes == [] and "uploaded picture" in pad.answer.value
 
@@ -200,7 +183,7 @@ def test_an_upload_wipes_the_drawing(classifier):
 def test_use_another_model(classifier):
     other = Classifier(build_model("fast"), classifier.normalization, classifier.classes).eval()
     pad = DrawingPad(classifier)
-    draw(pad, "7")
+    draw_on_pad(pad, "7")
     pad.use(other)
     expected = predict_image(other, rasterize(pad.strokes, pad.size))
     assert pad.classifier is other
@@ -272,7 +255,7 @@ def test_clear_cancels_a_pending_read_and_save_reads_at_once(classifier, tmp_pat
 
 def test_the_answer_names_a_softmax_probability_not_certainty(classifier):
     pad = DrawingPad(classifier)
-    draw(pad, "7")
+    draw_on_pad(pad, "7")
     assert f"(softmax probability {pad.prediction.confidence:.1%})" in pad.answer.value
     assert "sure)" not in pad.answer.value
     assert "is not the chance that the answer is right" in pad.answer.value, "its tooltip"
@@ -280,7 +263,7 @@ def test_the_answer_names_a_softmax_probability_not_certainty(classifier):
 
 def test_a_dot_too_small_for_a_digit_says_so(classifier):
     pad = DrawingPad(classifier)
-    draw(pad, "7")
+    draw_on_pad(pad, "7")
     pad.brush.value = 4
     pad.clear()
     pad.start_stroke(140, 140)

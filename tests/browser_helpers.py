@@ -1,0 +1,130 @@
+"""What the browser tests share: Chromium, the mouse that draws, a notebook run in JupyterLab.
+
+The fixtures that go with these (``browser``: one headless Chromium for a test module;
+``pad_checkpoint``: a model for the pad) are in ``tests/conftest.py``. Importing this module skips
+the importing test module when the playwright package is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.drawing import TEMPLATES
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+ROOT = Path(__file__).parents[1]
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+INK_JS = """c => {
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i] < 128 && d[i + 3] > 0) n++;
+  return n;
+}"""
+"""Counts dark pixels on the browser's canvas: what the learner actually sees drawn."""
+
+
+def draw_with_mouse(page, canvas, digit: str) -> None:
+    """Drag the mouse along the strokes of ``digit``, inside the canvas (scrolled into view:
+    mouse events go to what is on the screen, and Run All leaves the page at the last cell)."""
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    for line in TEMPLATES[digit]:
+        points = [(box["x"] + (0.1 + 0.8 * x) * box["width"],
+                   box["y"] + (0.1 + 0.8 * y) * box["height"]) for x, y in line]  # fmt: skip
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=8)
+        page.mouse.up()
+
+
+def notebook_state(page) -> str:
+    """What the page shows of the notebook's run, for a failure message."""
+    prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt").all_text_contents()
+    outputs = [text[:200] for text in page.locator(".jp-OutputArea-output").all_inner_texts()]
+    status = page.locator(".jp-Notebook-ExecutionIndicator").first.get_attribute("data-status")
+    return f"prompts {prompts}, kernel {status}, outputs {outputs}"
+
+
+RUN_STATE_JS = """() => {
+  const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+    .map(e => e.textContent.trim());  // not innerText: '' for cells scrolled out of view
+  const kernel = document.querySelector(
+    '.jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator');
+  if (!prompts.length || !kernel) return 'loading';
+  if (prompts.every(p => /\\[\\d+\\]/.test(p))) return 'done';
+  if (prompts.some(p => p.includes('*'))) return 'running';
+  if (prompts.every(p => !/\\d/.test(p))) return 'not started';
+  return kernel.dataset.status === 'idle' ? 'stalled' : 'running';
+}"""
+"""Where the notebook's run stands, read from the cell prompts ([ ], [*], [3]) and the kernel."""
+SETTLED_JS = (
+    "() => { const s = (" + RUN_STATE_JS + ")(); return (s === 'done' || s === 'stalled') && s; }"
+)
+
+
+def run_all_cells(page) -> None:
+    """Run > Restart Kernel and Run All Cells, and make sure every code cell ran.
+
+    A run started while the page is still wiring up its kernel connection can be dropped, wholly
+    or after the first cell (those cells keep their empty ``[ ]`` prompt while the kernel sits
+    idle), or reach the page before its widget manager listens ("model not found"). A restart
+    asked for from the page happens over the page's own, finished connection; and a run that
+    still stalls is asked for again. Under heavy load the page can also lose its kernel
+    connection in the restart (the server drops a message sent on the replaced websocket: the
+    cells stay ``[*]`` and the kernel "starting"); the page is then reloaded and the run asked
+    for again.
+    """
+    kernel = page.locator(".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator")
+    for _ in range(4):
+        sync_api.expect(kernel).to_have_attribute("data-status", "idle", timeout=240_000)
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.locator('li[data-command="runmenu:restart-and-run-all"]').click()
+        page.locator(".jp-Dialog .jp-mod-accept").click()  # "Restart Kernel?" - yes
+        try:
+            page.wait_for_function(f"({RUN_STATE_JS})() !== 'not started'", timeout=15_000)
+        except sync_api.TimeoutError:
+            continue
+        settled = _settled(page, kernel)
+        if settled == "done":
+            return
+        if settled == "cut off":
+            page.reload()
+    pytest.fail(f"JupyterLab did not run the whole notebook: {notebook_state(page)}")
+
+
+def _settled(page, kernel, limit: float = 240, cut_off: float = 60) -> str:
+    """Wait until the run is 'done' or 'stalled', or 'cut off': no connected kernel for a while."""
+    start = time.monotonic()
+    unconnected_since = None
+    while True:
+        try:
+            return page.wait_for_function(SETTLED_JS, timeout=10_000).json_value()
+        except sync_api.TimeoutError:
+            now = time.monotonic()
+        if kernel.get_attribute("data-status") in ("idle", "busy"):
+            unconnected_since = None
+        elif unconnected_since is None:
+            unconnected_since = now
+        elif now - unconnected_since > cut_off:
+            return "cut off"
+        if now - start > limit:
+            pytest.fail(f"the notebook's run neither ended nor stalled in {limit:.0f} s: "
+                        f"{notebook_state(page)}")  # fmt: skip
+
+
+def open_notebook(browser, url: str):
+    """A new page at ``url`` (a notebook in JupyterLab) with every cell run; see run_all_cells."""
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    page.goto(url)
+    run_all_cells(page)
+    return page
