@@ -67,33 +67,34 @@ RUN_STATE_JS = """() => {
   return kernel.dataset.status === 'idle' ? 'stalled' : 'running';
 }"""
 """Where the notebook's run stands, read from the cell prompts ([ ], [*], [3]) and the kernel."""
-SETTLED_JS = (
-    "() => { const s = (" + RUN_STATE_JS + ")(); return (s === 'done' || s === 'stalled') && s; }"
-)
 
 
 def run_all_cells(page) -> None:
-    """Run > Restart Kernel and Run All Cells, and make sure every code cell ran.
+    """Clear all outputs, then Run > Restart Kernel and Run All Cells; make sure every cell ran.
+
+    The outputs are cleared first so that every prompt and output the page shows afterwards is of
+    the run just asked for: were the numbers of an earlier, complete run still there, the run
+    would read as done at once, and a test would draw on the pad of the kernel being restarted
+    (issue 24: the pad showed "draw a digit" and a drawn 7 got no answer).
 
     A run started while the page is still wiring up its kernel connection can be dropped, wholly
     or after the first cell (those cells keep their empty ``[ ]`` prompt while the kernel sits
     idle), or reach the page before its widget manager listens ("model not found"). A restart
     asked for from the page happens over the page's own, finished connection; and a run that
-    still stalls is asked for again. Under heavy load the page can also lose its kernel
-    connection in the restart (the server drops a message sent on the replaced websocket: the
-    cells stay ``[*]`` and the kernel "starting"); the page is then reloaded and the run asked
-    for again.
+    still stalls, or does not start while the kernel sits idle, is asked for again. Under heavy
+    load the page can also lose its kernel connection in the restart (the server drops a message
+    sent on the replaced websocket: the cells stay ``[*]`` or ``[ ]`` and the kernel "starting");
+    the page is then reloaded and the run asked for again.
     """
     kernel = page.locator(".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator")
     for _ in range(4):
         sync_api.expect(kernel).to_have_attribute("data-status", "idle", timeout=240_000)
+        page.get_by_role("menuitem", name="Edit", exact=True).click()
+        page.locator('li[data-command="editmenu:clear-all"]').click()
+        page.wait_for_function(f"({RUN_STATE_JS})() === 'not started'")
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.locator('li[data-command="runmenu:restart-and-run-all"]').click()
         page.locator(".jp-Dialog .jp-mod-accept").click()  # "Restart Kernel?" - yes
-        try:
-            page.wait_for_function(f"({RUN_STATE_JS})() !== 'not started'", timeout=15_000)
-        except sync_api.TimeoutError:
-            continue
         settled = _settled(page, kernel)
         if settled == "done":
             return
@@ -102,24 +103,36 @@ def run_all_cells(page) -> None:
     pytest.fail(f"JupyterLab did not run the whole notebook: {notebook_state(page)}")
 
 
-def _settled(page, kernel, limit: float = 240, cut_off: float = 60) -> str:
-    """Wait until the run is 'done' or 'stalled', or 'cut off': no connected kernel for a while."""
+def _settled(page, kernel, limit: float = 240, cut_off: float = 60, not_started: float = 15) -> str:
+    """Wait until the run is 'done' or 'stalled'; or 'dropped': no cell started while the kernel
+    sat idle ``not_started`` seconds; or 'cut off': no connected kernel for ``cut_off`` seconds.
+
+    A restart takes as long as it takes (under load, longer than ``not_started``): the time
+    counts towards 'dropped' only while the kernel is idle, i.e. once the restart is over.
+    """
     start = time.monotonic()
-    unconnected_since = None
+    unconnected_since = idle_since = None
     while True:
-        try:
-            return page.wait_for_function(SETTLED_JS, timeout=10_000).json_value()
-        except sync_api.TimeoutError:
-            now = time.monotonic()
-        if kernel.get_attribute("data-status") in ("idle", "busy"):
+        state = page.evaluate(RUN_STATE_JS)
+        if state in ("done", "stalled"):
+            return state
+        status, now = kernel.get_attribute("data-status"), time.monotonic()
+        if status in ("idle", "busy"):
             unconnected_since = None
         elif unconnected_since is None:
             unconnected_since = now
         elif now - unconnected_since > cut_off:
             return "cut off"
+        if state != "not started" or status != "idle":
+            idle_since = None
+        elif idle_since is None:
+            idle_since = now
+        elif now - idle_since > not_started:
+            return "dropped"
         if now - start > limit:
             pytest.fail(f"the notebook's run neither ended nor stalled in {limit:.0f} s: "
                         f"{notebook_state(page)}")  # fmt: skip
+        page.wait_for_timeout(500)
 
 
 def open_notebook(browser, url: str):
