@@ -1,7 +1,4 @@
-"""Lesson 02's checked exercises: gradient descent by hand, and its questionnaire.
-
-``letter_questions`` registers multiple-choice questions; lesson 03's questionnaire uses it too.
-"""
+"""Lesson 02's checked exercises: gradient descent by hand, and its questionnaire."""
 
 from __future__ import annotations
 
@@ -10,10 +7,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from .answers import as_number, describe, run_code, small_digits
-from .framework import Judge, Off, exercise
-
-__all__ = ["letter_questions"]
+from .answers import as_number, run_code, small_digits
+from .framework import Off, exercise
+from .questionnaire import letter_questions
 
 
 def _pile_up_factor(calls: int = 3) -> float:
@@ -189,31 +185,6 @@ def _parameters(answer: Any, context: dict[str, Any]) -> str:
     if value in (784, 794, 10):
         raise Off("each of the 10 digits has its own weight for every pixel, and its own bias.")
     raise Off(f"{value:g} is not it: count W (784 x 10) and b.")
-
-
-Question = tuple[str, str, str, dict[str, str]]
-"""A multiple-choice question: its task, the right letter, the praise, and per wrong letter why."""
-
-
-def _choice_judge(right: str, praise: str, wrong: dict[str, str]) -> Judge:
-    def judge(answer: Any, context: dict[str, Any]) -> str:
-        letter = answer.strip().strip("()").lower() if isinstance(answer, str) else None
-        if letter not in ("a", "b", "c"):
-            raise Off(f'answer with one letter, "a", "b" or "c"; got {describe(answer)}.')
-        if letter != right:
-            raise Off(wrong[letter])
-        return f"({right}): {praise}"
-
-    return judge
-
-
-def letter_questions(questions: dict[str, Question], hint: str) -> None:
-    """Register each question of ``questions`` (by id) as an exercise answered "a", "b" or "c"."""
-    for exercise_id, (task, right, praise, wrong) in questions.items():
-        solution = f'answer = "{right}"  # {praise}'
-        exercise(exercise_id, task, hint=hint, solution=solution)(
-            _choice_judge(right, praise, wrong)
-        )
 
 
 letter_questions(

@@ -14,7 +14,7 @@ from ..data.normalization import compute_normalization
 from ..models.classifier import Classifier
 from .answers import as_module, as_number, run_code, same_network, small_digits
 from .framework import Off, exercise
-from .lesson02 import letter_questions
+from .questionnaire import letter_questions
 
 
 @exercise(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .answers import as_integer, as_number, describe
-from .framework import Off
+from .framework import Judge, Off, exercise
 
 HINT = (
     "A dict with one entry per question, {1: 'b', 2: 0.5, ...}: a letter where the question "
@@ -77,3 +77,28 @@ def _matches(value: Any, question: Question) -> bool:
     except Off:
         return False
     return math.isclose(number, question.answer, rel_tol=question.tolerance)
+
+
+Choice = tuple[str, str, str, dict[str, str]]
+"""A multiple-choice question: its task, the right letter, the praise, and per wrong letter why."""
+
+
+def _choice_judge(right: str, praise: str, wrong: dict[str, str]) -> Judge:
+    def judge(answer: Any, context: dict[str, Any]) -> str:
+        letter = answer.strip().strip("()").lower() if isinstance(answer, str) else None
+        if letter not in ("a", "b", "c"):
+            raise Off(f'answer with one letter, "a", "b" or "c"; got {describe(answer)}.')
+        if letter != right:
+            raise Off(wrong[letter])
+        return f"({right}): {praise}"
+
+    return judge
+
+
+def letter_questions(questions: dict[str, Choice], hint: str) -> None:
+    """Register each question of ``questions`` (by id) as an exercise answered "a", "b" or "c"."""
+    for exercise_id, (task, right, praise, wrong) in questions.items():
+        solution = f'answer = "{right}"  # {praise}'
+        exercise(exercise_id, task, hint=hint, solution=solution)(
+            _choice_judge(right, praise, wrong)
+        )
