@@ -247,7 +247,7 @@ def main() -> int:
             if changed:
                 failures.append("(a) pip changed preinstalled packages")
             if "onnxscript" not in after:
-                say("the export extra did not install next to Colab's packages: 10 skips ONNX")
+                say("the export extra did not install next to Colab's packages: 11 skips ONNX")
         env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline",
                "PYDEVD_DISABLE_FILE_VALIDATION": "1",
                "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}"}  # fmt: skip
