@@ -36,15 +36,15 @@ FREEZE = ROOT.parent / "shared" / "colab" / "pip-freeze.gpu.txt"
 CACHE = Path(os.environ.get("MNIST_COURSE_CACHE", Path.home() / ".cache" / "mnist-course"))
 COURSE_URL = "https://github.com/mnist-course/mnist-course"
 # What the course touches on Colab: its imports, the kernel and front end the checks drive, and the
-# dependencies of the `export` extra that Colab already has. playwright is the test's own tool.
-STACK = [
-    "pip", "setuptools", "wheel",
-    "torch", "torchvision", "numpy", "pandas", "matplotlib", "matplotlib-inline", "scikit-learn",
-    "scipy", "pillow", "tqdm", "ipywidgets", "widgetsnbextension", "jupyterlab_widgets",
-    "ipykernel", "ipython", "jupyter_client", "notebook", "jupyter_server", "nbclient", "nbformat",
-    "nbconvert", "traitlets", "tornado", "pyzmq", "pytest", "protobuf", "ml_dtypes",
-    "typing_extensions", "packaging", "sympy", "flatbuffers", "playwright",
-]  # fmt: skip
+# dependencies of the `export` and `search` extras that Colab already has (left out, pip would
+# install its newest versions here and miss a change it makes on Colab). playwright is the test's.
+STACK = """
+    pip setuptools wheel torch torchvision numpy pandas matplotlib matplotlib-inline scikit-learn
+    scipy pillow tqdm ipywidgets widgetsnbextension jupyterlab_widgets ipykernel ipython
+    jupyter_client notebook jupyter_server nbclient nbformat nbconvert traitlets tornado pyzmq
+    pytest protobuf ml_dtypes typing_extensions packaging sympy flatbuffers sqlalchemy mako pyyaml
+    greenlet markupsafe playwright
+""".split()
 NOT_FROM_COLAB = re.compile(r"^(cuda-|nvidia-|triton\b)", re.IGNORECASE)
 
 
@@ -69,8 +69,11 @@ def find_python313() -> str | None:
     candidates += [shutil.which("python3.13") or "", "/usr/bin/python3.13"]
     for candidate in filter(None, candidates):
         try:
-            probe = subprocess.run([candidate, "-c", "import sys, venv; print(sys.version)"],
-                                   capture_output=True, text=True)  # fmt: skip
+            probe = subprocess.run(
+                [candidate, "-c", "import sys, venv; print(sys.version)"],
+                capture_output=True,
+                text=True,
+            )
         except OSError:
             continue
         if probe.returncode == 0 and probe.stdout.startswith("3.13"):
@@ -91,8 +94,9 @@ def constraints() -> str:
 
 def freeze(python: Path) -> dict[str, str]:
     """{normalised name: version} of everything installed, as `pip list --format=freeze` says."""
-    listing = subprocess.run([python, "-m", "pip", "list", "--format=freeze"],
-                             capture_output=True, text=True, check=True).stdout  # fmt: skip
+    listing = subprocess.run(
+        [python, "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True, check=True
+    ).stdout
     packages = {}
     for line in listing.splitlines():
         name, _, version = line.partition("==")
@@ -132,8 +136,9 @@ def snapshot_repository(workdir: Path) -> Path:
 
     `git stash create` records the working tree (committed or not) without touching it.
     """
-    commit = subprocess.run(["git", "-C", ROOT, "stash", "create"], capture_output=True,
-                            text=True, check=True).stdout.strip()  # fmt: skip
+    commit = subprocess.run(
+        ["git", "-C", ROOT, "stash", "create"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     commit = commit or "HEAD"
     bare = workdir / "course.git"
     run("git", "init", "--quiet", "--bare", "--initial-branch=main", bare)
@@ -186,13 +191,103 @@ def run_colab_cells(python: Path, workdir: Path, bare: Path) -> list[str]:
             cells.append(source)
     say(f"running the notebooks' {len(cells)} distinct Colab cell(s) as Colab would")
     (workdir / "cells.json").write_text(json.dumps([COLAB_STAND_IN, *cells, LESSON_START]))
-    env = {**os.environ, "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
-           "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-           "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.{bare}.insteadOf",
-           "GIT_CONFIG_VALUE_0": COURSE_URL}  # fmt: skip
+    env = {
+        **os.environ,
+        "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": f"url.{bare}.insteadOf",
+        "GIT_CONFIG_VALUE_0": COURSE_URL,
+    }
     env.pop("MNIST_COURSE_SMOKE", None)
     run(python, "-c", RUN_CELLS, env=env, cwd=workdir)
     return cells
+
+
+def ready_stack(python313: str, started: float) -> Path:
+    """The cached stack for this freeze list, pyproject and STACK, built or brought back; its
+    Python. Call with the cache lock held."""
+    key = hashlib.sha256()
+    for part in (FREEZE, ROOT / "pyproject.toml"):
+        key.update(part.read_bytes())
+    key.update(repr((STACK, python313)).encode())
+    stack = CACHE / f"colab-stack-{key.hexdigest()[:16]}"
+    python = stack / "venv" / "bin" / "python"
+    base_file = stack / "base.json"
+    if not (base_file.exists() and restore(stack, json.loads(base_file.read_text()))):
+        for old in CACHE.glob("colab-stack-*"):
+            shutil.rmtree(old, ignore_errors=True)
+        build_stack(python313, stack)
+    else:
+        say(f"reusing the cached stack {stack}")
+    base = json.loads(base_file.read_text())
+    version = subprocess.check_output(
+        [python, "-c", "import platform; print(platform.python_version())"], text=True
+    ).strip()
+    shown = ", ".join(f"{n} {base[n]}" for n in ("torch", "ipywidgets", "notebook", "ipykernel"))
+    say(f"stack ready after {time.monotonic() - started:.0f} s: Python {version}, {shown}")
+    return python
+
+
+def install_as_colab(python: Path) -> list[str]:
+    """(a): run the notebooks' Colab cells; the preinstalled packages they changed."""
+    with tempfile.TemporaryDirectory(prefix="colab-check-") as tmp:
+        workdir = Path(tmp)
+        before = freeze(python)
+        run_colab_cells(python, workdir, snapshot_repository(workdir))
+        after = freeze(python)
+    colab = {
+        re.sub(r"[-_.]+", "-", n).lower(): v.split("+")[0]
+        for n, _, v in (line.partition("==") for line in constraints().splitlines())
+    }
+    changed = [
+        f"{n} {v} -> {after.get(n, 'removed')}" for n, v in before.items() if after.get(n) != v
+    ]
+    # Added here, but preinstalled on Colab at another version: pip would change it there.
+    changed += [
+        f"{n} {colab[n]} (Colab) -> {after[n]}"
+        for n in set(after) - set(before)
+        if n in colab and colab[n] != after[n]
+    ]
+    added = sorted(f"{n} {after[n]}" for n in set(after) - set(before))
+    say(f"pip added: {', '.join(added) or 'nothing'}")
+    say(f"(a) preinstalled packages pip changed: {', '.join(changed) or 'none'}")
+    if "onnxscript" not in after:
+        say("the export extra did not install next to Colab's packages: 11 skips ONNX")
+    return changed
+
+
+def run_tests(python: Path) -> list[str]:
+    """(b) and (c) on the stack's kernel: the labels of those that failed."""
+    env = {
+        **os.environ,
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    failures = []
+    for label, test in [
+        ("(b) every notebook in smoke mode", ["tests/test_notebooks.py"]),
+        (
+            "(c) pad and gallery in the classic Notebook front end",
+            ["tests/test_browser_classic.py", "-m", "browser"],
+        ),
+    ]:
+        say(f"{label} on Python 3.13 with Colab's packages")
+        pytest = [
+            python,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-W",
+            "ignore::DeprecationWarning",
+            *test,
+        ]
+        if subprocess.run([str(p) for p in pytest], cwd=ROOT, env=env).returncode:
+            failures.append(label)
+    return failures
 
 
 def main() -> int:
@@ -204,70 +299,12 @@ def main() -> int:
     if python313 is None:
         say("skipped: no Python 3.13 found (pyenv, PATH or $COLAB_PYTHON): Colab runs 3.13")
         return 0
-    key = hashlib.sha256()
-    for part in (FREEZE, ROOT / "pyproject.toml"):
-        key.update(part.read_bytes())
-    key.update(repr((STACK, python313)).encode())
-    stack = CACHE / f"colab-stack-{key.hexdigest()[:16]}"
     CACHE.mkdir(parents=True, exist_ok=True)
     with open(CACHE / "colab-stack.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        python = stack / "venv" / "bin" / "python"
-        base_file = stack / "base.json"
-        if not (base_file.exists() and restore(stack, json.loads(base_file.read_text()))):
-            for old in CACHE.glob("colab-stack-*"):
-                shutil.rmtree(old, ignore_errors=True)
-            build_stack(python313, stack)
-        else:
-            say(f"reusing the cached stack {stack}")
-        base = json.loads(base_file.read_text())
-        version = subprocess.check_output(
-            [python, "-c", "import platform; print(platform.python_version())"], text=True
-        ).strip()
-        shown = ", ".join(
-            f"{n} {base[n]}" for n in ("torch", "ipywidgets", "notebook", "ipykernel")
-        )
-        say(f"stack ready after {time.monotonic() - started:.0f} s: Python {version}, {shown}")
-        failures = []
-        with tempfile.TemporaryDirectory(prefix="colab-check-") as tmp:
-            workdir = Path(tmp)
-            before = freeze(python)
-            run_colab_cells(python, workdir, snapshot_repository(workdir))
-            after = freeze(python)
-            colab = {re.sub(r"[-_.]+", "-", n).lower(): v.split("+")[0] for n, _, v in
-                     (line.partition("==") for line in constraints().splitlines())}  # fmt: skip
-            changed = [f"{n} {v} -> {after.get(n, 'removed')}" for n, v in before.items()
-                       if after.get(n) != v]  # fmt: skip
-            # Added here, but preinstalled on Colab at another version: pip would change it there.
-            changed += [f"{n} {colab[n]} (Colab) -> {after[n]}" for n in set(after) - set(before)
-                        if n in colab and colab[n] != after[n]]  # fmt: skip
-            added = sorted(f"{n} {after[n]}" for n in set(after) - set(before))
-            say(f"pip added: {', '.join(added) or 'nothing'}")
-            say(f"(a) preinstalled packages pip changed: {', '.join(changed) or 'none'}")
-            if changed:
-                failures.append("(a) pip changed preinstalled packages")
-            if "onnxscript" not in after:
-                say("the export extra did not install next to Colab's packages: 11 skips ONNX")
-        env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-               "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-               "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}"}  # fmt: skip
-        for label, test in [("(b) every notebook in smoke mode", ["tests/test_notebooks.py"]),
-                            ("(c) pad and gallery in the classic Notebook front end",
-                             ["tests/test_browser_classic.py", "-m", "browser"])]:  # fmt: skip
-            say(f"{label} on Python 3.13 with Colab's packages")
-            pytest = [
-                python,
-                "-m",
-                "pytest",
-                "-p",
-                "no:cacheprovider",
-                "-q",
-                "-W",
-                "ignore::DeprecationWarning",
-                *test,
-            ]
-            if subprocess.run([str(p) for p in pytest], cwd=ROOT, env=env).returncode:
-                failures.append(label)
+        python = ready_stack(python313, started)
+        failures = ["(a) pip changed preinstalled packages"] if install_as_colab(python) else []
+        failures += run_tests(python)
     say(
         f"{'FAILED: ' + '; '.join(failures) if failures else 'passed'} "
         f"in {time.monotonic() - started:.0f} s"
