@@ -1,5 +1,6 @@
 """Fine-tuning on a learner's own handwriting: it learns their style and keeps MNIST's."""
 
+import math
 from pathlib import Path
 
 import nbformat
@@ -7,10 +8,18 @@ import pytest
 import torch
 
 from mnist_course.core.errors import CourseError, DataError
-from mnist_course.data import DIGIT_CLASSES, load_sklearn_digits
+from mnist_course.data import DIGIT_CLASSES, DigitDataset, load_sklearn_digits, stratified_split
 from mnist_course.training import finetune as finetune_module
 from mnist_course.training import load_checkpoint
-from mnist_course.training.finetune import MNIST_VALIDATION, check_ready, load_own_digits
+from mnist_course.training.finetune import (
+    HOLDOUT,
+    MNIST_VALIDATION,
+    OWN_VALIDATION,
+    check_ready,
+    choose_epoch,
+    load_own_digits,
+    split_own,
+)
 from mnist_course.training.finetune import finetune as finetune_own
 from tests import drawing
 from tests.cli import last_json, run_cli
@@ -27,17 +36,30 @@ def write_own_digits(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def base(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("runs") / "fast.pt"
-    last_json(run_cli("train", "--recipe", "fast", "--source", "digits", "--epochs", "8",
-                      "--out", str(out), "--no-progress", "--json"))  # fmt: skip
+    last_json(
+        run_cli(
+            *"train --recipe fast --source digits --epochs 8 --out".split(),
+            str(out),
+            *"--no-progress --json".split(),
+        )
+    )
     return out
 
 
 def test_finetune_learns_the_learners_style_and_keeps_mnist(base, tmp_path):
     mine = write_own_digits(tmp_path / "mine")
     out = tmp_path / "mine.pt"
-    report = last_json(run_cli("finetune", "--checkpoint", str(base), "--images", str(mine),
-                               "--source", "digits", "--out", str(out), "--no-progress",
-                               "--json"))  # fmt: skip
+    report = last_json(
+        run_cli(
+            *"finetune --checkpoint".split(),
+            str(base),
+            "--images",
+            str(mine),
+            *"--source digits --out".split(),
+            str(out),
+            *"--no-progress --json".split(),
+        )
+    )
     assert report["images"] == 48 and report["holdout"] == 12 and report["status"] == "completed"
     assert report["holdout_accuracy_before"] < 0.9, "the footed 1s should puzzle the base model"
     assert report["holdout_accuracy_after"] > report["holdout_accuracy_before"]
@@ -54,8 +76,15 @@ def refused(result, fragment: str) -> None:
 
 
 def finetune(base: Path, images: Path, out: Path):
-    return run_cli("finetune", "--checkpoint", str(base), "--images", str(images),
-                   "--source", "digits", "--out", str(out), "--no-progress")  # fmt: skip
+    return run_cli(
+        *"finetune --checkpoint".split(),
+        str(base),
+        "--images",
+        str(images),
+        *"--source digits --out".split(),
+        str(out),
+        "--no-progress",
+    )
 
 
 def test_bad_folders_are_refused(base, tmp_path):
@@ -134,11 +163,22 @@ def test_readiness_is_decided_once_and_names_the_digit(base, tmp_path):
 def test_zero_epochs_are_refused_and_nothing_is_written(base, tmp_path):
     own = load_own_digits(write_own_digits(tmp_path / "mine"), DIGIT_CLASSES)
     with pytest.raises(CourseError, match="fine-tuning needs at least 1 epoch"):
-        finetune_own(load_checkpoint(base).model, own, load_sklearn_digits(), epochs=0,
-                     checkpoint=tmp_path / "out.pt")  # fmt: skip
-    result = run_cli("finetune", "--checkpoint", str(base), "--images", str(tmp_path / "mine"),
-                     "--source", "digits", "--out", str(tmp_path / "out.pt"), "--epochs", "0",
-                     "--json")  # fmt: skip
+        finetune_own(
+            load_checkpoint(base).model,
+            own,
+            load_sklearn_digits(),
+            epochs=0,
+            checkpoint=tmp_path / "out.pt",
+        )
+    result = run_cli(
+        *"finetune --checkpoint".split(),
+        str(base),
+        "--images",
+        str(tmp_path / "mine"),
+        *"--source digits --out".split(),
+        str(tmp_path / "out.pt"),
+        *"--epochs 0 --json".split(),
+    )
     refused(result, "at least 1")  # the command line's own check, or finetune's
     assert result.stdout == "" and not list(tmp_path.glob("out*"))
 
@@ -173,8 +213,11 @@ def test_lesson_12_asks_check_ready_and_reads_the_tuned_model_on_a_second_pad():
     """The lesson once counted PNG files itself (and disagreed with finetune), and handed the
     tuned model to the first pad, so both pads read with it and mirrored each other."""
     notebook = Path(__file__).parents[1] / "notebooks" / "12_your_own_handwriting.ipynb"
-    code = "\n".join(cell.source for cell in nbformat.read(notebook, as_version=4).cells
-                     if cell.cell_type == "code")  # fmt: skip
+    code = "\n".join(
+        cell.source
+        for cell in nbformat.read(notebook, as_version=4).cells
+        if cell.cell_type == "code"
+    )
     assert "check_ready(own)" in code and ".glob(" not in code
     assert "DrawingPad(tuned" in code and ".use(tuned)" not in code
 
@@ -190,3 +233,98 @@ def test_finetune_leaves_the_model_it_was_given_as_it_was(base, tmp_path):
     assert all(torch.equal(v, weights[k]) for k, v in model.state_dict().items())
     tuned = report.model.card
     assert tuned["epoch"] == 1 and tuned["holdout_accuracy"] == report.holdout_accuracy_after
+
+
+# Which pictures choose the epoch (issue 21): a share of yours that is neither trained on nor
+# held out, with MNIST validation images; the held-out pictures only measure.
+
+
+def _numbered(per_class: dict[int, int]) -> DigitDataset:
+    """Pictures that say which they are: picture ``i`` holds ``i`` in its first two pixels."""
+    labels = [label for label, count in per_class.items() for _ in range(count)]
+    images = torch.zeros(len(labels), 28, 28, dtype=torch.uint8)
+    index = torch.arange(len(labels))
+    images[:, 0, 0], images[:, 0, 1] = index % 256, index // 256
+    return DigitDataset(images, torch.tensor(labels), DIGIT_CLASSES, "numbered")
+
+
+def _numbers(data: DigitDataset) -> set[int]:
+    return set((data.images[:, 0, 0].int() + 256 * data.images[:, 0, 1].int()).tolist())
+
+
+def test_your_pictures_split_three_ways_stratified_and_disjoint():
+    own = _numbered({0: 30, 1: 30, 7: 12, 4: 2})
+    parts = split_own(own, seed=0)
+    train, choose, holdout = _numbers(parts.train), _numbers(parts.choose), _numbers(parts.holdout)
+    assert train | choose | holdout == set(range(len(own)))
+    assert len(train) + len(choose) + len(holdout) == len(own), "a picture in two parts"
+    counts = {name: getattr(parts, name).class_counts() for name in ("train", "choose", "holdout")}
+    drawn = own.class_counts()
+    for digit in (0, 1, 7, 4):
+        held, rest = counts["holdout"][digit], drawn[digit] - counts["holdout"][digit]
+        assert held >= 1 and abs(held - HOLDOUT * drawn[digit]) <= 1, digit
+        assert counts["choose"][digit] == min(round(OWN_VALIDATION * rest), rest - 1), digit
+        assert counts["train"][digit] >= 1, digit
+    assert counts["choose"][0] >= 5 and counts["train"][0] >= 15
+    assert (counts["holdout"][4], counts["choose"][4], counts["train"][4]) == (1, 0, 1)
+    # The hold-out is the one split lesson 12 makes by hand: stratified_split, the same seed.
+    _, by_hand = stratified_split(own, validation=len(parts.holdout), seed=0)
+    assert _numbers(by_hand) == holdout
+    other = split_own(own, seed=1)
+    assert _numbers(other.choose) != choose and _numbers(other.holdout) != holdout
+
+
+def _scores(*epochs: tuple[float, float]) -> list[dict[str, float]]:
+    return [
+        {"epoch": epoch, "own_val_accuracy": own, "mnist_val_accuracy": mnist}
+        for epoch, (own, mnist) in enumerate(epochs, start=1)
+    ]
+
+
+def test_the_epoch_reads_your_pictures_best_while_mnist_stays_within_the_margin():
+    floor = 0.99
+    best_within = _scores((0.9, 0.995), (1.0, 0.991), (1.0, 0.989))
+    assert choose_epoch(best_within, floor) == 2, "epoch 3 reads yours as well but loses MNIST"
+    assert choose_epoch(_scores((0.9, 0.995), (0.9, 0.996), (0.8, 0.999)), floor) == 2
+    assert choose_epoch(_scores((1.0, 0.995), (1.0, 0.995)), floor) == 1, "a tie: the earlier"
+    assert choose_epoch(_scores((1.0, 0.98), (0.5, 0.985)), floor) == 2, "none keeps MNIST"
+    nothing_to_choose_with = _scores((math.nan, 0.992), (math.nan, 0.995), (math.nan, 0.991))
+    assert choose_epoch(nothing_to_choose_with, floor) == 2, "MNIST alone, as before"
+    exactly_at_the_floor = _scores((0.9, 0.996), (1.0, float(torch.tensor(0.993))))
+    assert choose_epoch(exactly_at_the_floor, float(torch.tensor(0.996)) - 0.003) == 2
+
+
+def test_the_held_out_pictures_never_choose_the_epoch(base, tmp_path):
+    """Replace every held-out picture by its negative: the epoch, its scores and the weights
+    stay exactly the same; only the held-out figures change."""
+    model, splits = load_checkpoint(base).model, load_sklearn_digits()
+    own = load_own_digits(write_own_digits(tmp_path / "mine"), DIGIT_CLASSES)
+    held = split_own(own, seed=0).holdout.images
+    is_held = (own.images[:, None] == held[None]).flatten(2).all(2).any(1)
+    assert int(is_held.sum()) == len(held) == 12
+    images = own.images.clone()
+    images[is_held] = 255 - images[is_held]
+    spoiled = DigitDataset(images, own.labels, own.classes, "held-out pictures spoiled")
+    parts = split_own(own, seed=0)
+    assert torch.equal(split_own(spoiled, seed=0).choose.images, parts.choose.images)
+
+    first = finetune_own(model, own, splits, epochs=3)
+    second = finetune_own(model, spoiled, splits, epochs=3)
+    assert second.holdout_accuracy_after != first.holdout_accuracy_after, "the spoiling mattered"
+    assert first.epoch == second.epoch and first.scores.equals(second.scores)
+    weights = second.model.state_dict()
+    assert all(torch.equal(v, weights[k]) for k, v in first.model.state_dict().items())
+    assert first.chose_with == len(parts.choose) == 9
+    assert f"x {len(parts.train)} own" in first.model.card["trained_on"], "nor trained on"
+
+
+def test_the_checkpoint_holds_the_chosen_epoch_and_every_epochs_scores(base, tmp_path):
+    own = load_own_digits(write_own_digits(tmp_path / "mine"), DIGIT_CLASSES)
+    out = tmp_path / "tuned.pt"
+    model = load_checkpoint(base).model
+    report = finetune_own(model, own, load_sklearn_digits(), epochs=2, checkpoint=out)
+    saved = load_checkpoint(out)
+    assert saved.epoch == report.epoch == saved.model.card["epoch"] == report.model.card["epoch"]
+    assert list(saved.history["own_val_accuracy"]) == list(report.scores["own_val_accuracy"])
+    assert list(report.scores["epoch"]) == [1, 2] and report.as_dict()["epoch"] == report.epoch
+    assert "scores" not in report.as_dict()

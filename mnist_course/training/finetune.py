@@ -7,7 +7,9 @@ there is enough of it to fine-tune on (``finetune`` asks it too, so the two neve
 ``finetune`` trains a model further on those pictures mixed with MNIST, so that it learns your
 style without forgetting everyone else's. A stratified, seeded part of your pictures is kept
 aside and never trained on: the accuracy on it, before and after, is the honest measure of what
-fine-tuning did for *your* writing.
+fine-tuning did for *your* writing. It never chooses anything either: the epoch that is kept is
+chosen by a second part of your pictures together with MNIST validation images (``split_own``,
+``choose_epoch``), and the rest is trained on.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from PIL import Image
 from torchvision.datasets.folder import IMG_EXTENSIONS
@@ -28,18 +31,30 @@ from ..core.errors import CourseError, DataError
 from ..data import DataSplits, DigitDataset, stratified_sample, stratified_split
 from ..images.preprocess import BlankImageError, load_image, to_mnist_style
 from ..models.classifier import Classifier
-from . import Recipe, evaluate, train, update_metrics
+from . import RECIPES, Recipe, evaluate, save_checkpoint, train
+from .loop import EpochEnd
+from .run import check_output_path
 
 HOLDOUT = 0.25
 """Share of your own pictures kept aside to measure, never trained on."""
 MNIST_MIX = 4000
 """MNIST training images mixed in, so the model keeps reading everyone's digits (0: none)."""
-OWN_SHARE = 0.25
+OWN_SHARE = 1 / 3
 """Your pictures' share of the training mix (they are repeated to reach it)."""
 MIN_PER_DIGIT = 2
 """Fewest pictures of a digit: one to train on and one to keep aside and measure with."""
 MNIST_VALIDATION = 1000
-"""MNIST training images (never trained on) that choose the best epoch."""
+"""MNIST training images (never trained on) that, with some of your pictures, choose the epoch."""
+OWN_VALIDATION = 0.25
+"""Share of each digit's pictures, of those not held out, kept to choose the epoch (never trained
+on); a digit with a single picture left gives none."""
+SCORE_COLUMNS = ["epoch", "own_val_accuracy", "mnist_val_accuracy"]
+"""What ``choose_epoch`` reads for every epoch (``FinetuneReport.scores``)."""
+METRICS = ("val_accuracy", "train_accuracy", "test_accuracy", "holdout_accuracy")
+"""The fine-tuned model's scores its checkpoint keeps."""
+MNIST_MARGIN = 0.003
+"""An epoch may be chosen only if its MNIST validation accuracy is at most this much (0.3 points)
+below the model's before fine-tuning: reading your writing must not cost everyone else's."""
 
 
 def save_own_digit(
@@ -143,15 +158,90 @@ def check_ready(own: DigitDataset) -> None:
 
 
 @dataclass
+class OwnSplit:
+    """Your pictures in three stratified, disjoint parts: ``train`` is trained on, ``choose``
+    chooses the epoch (with MNIST's validation images) and ``holdout`` only measures."""
+
+    train: DigitDataset
+    choose: DigitDataset
+    holdout: DigitDataset
+
+
+def split_own(own: DigitDataset, seed: int = 0) -> OwnSplit:
+    """The hold-out (``HOLDOUT``, at least one of every digit), then ``OWN_VALIDATION`` of each
+    digit's other pictures to choose with, leaving every digit at least one to train on."""
+    check_ready(own)
+    per_class = np.bincount(own.require_labels().numpy(), minlength=own.num_classes)
+    holdout_size = max(round(HOLDOUT * len(own)), int((per_class > 0).sum()))
+    rest, holdout = stratified_split(own, validation=holdout_size, seed=seed)
+    labels, rng = rest.require_labels().numpy(), np.random.default_rng(seed)
+    chosen = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        count = min(round(OWN_VALIDATION * len(members)), len(members) - 1)
+        chosen.extend(rng.choice(members, count, replace=False).tolist())
+    choose = np.sort(np.array(chosen, dtype=np.int64))
+    train_part = np.setdiff1d(np.arange(len(rest)), choose)
+    chooses = rest.subset(choose, note="to choose the epoch")
+    return OwnSplit(rest.subset(train_part, note="to train on"), chooses, holdout)
+
+
+def choose_epoch(scores: list[dict[str, float]], floor: float) -> int:
+    """The epoch fine-tuning keeps, from each epoch's ``own_val_accuracy`` (your pictures kept to
+    choose with) and ``mnist_val_accuracy``: of the epochs at ``floor`` or more on MNIST, the one
+    that reads your pictures best (a tie: the better on MNIST, then the earlier); if no epoch
+    reaches ``floor``, the best on MNIST. Your held-out pictures are not among the scores."""
+
+    def rank(row: dict[str, float]) -> tuple[bool, float, float, int]:
+        keeps = row["mnist_val_accuracy"] >= floor - 1e-6  # 993 of 1,000 is 0.993, in float32
+        own = row["own_val_accuracy"] if keeps and not np.isnan(row["own_val_accuracy"]) else 0.0
+        return keeps, own, row["mnist_val_accuracy"], -int(row["epoch"])
+
+    return int(max(scores, key=rank)["epoch"])
+
+
+class _EpochChooser:
+    """After every epoch: score the pictures that choose, and keep the chosen epoch's weights."""
+
+    def __init__(self, choose: DigitDataset, floor: float) -> None:
+        self.choose, self.floor = choose, floor
+        self.scores: list[dict[str, float]] = []
+        self.weights: dict[str, torch.Tensor] | None = None
+
+    def __call__(self, end: EpochEnd) -> None:
+        last = end.history.iloc[-1]
+        own = evaluate(end.model, self.choose).accuracy if len(self.choose) else float("nan")
+        mnist = float(last["val_accuracy"])
+        self.scores.append(dict(zip(SCORE_COLUMNS, (int(last["epoch"]), own, mnist), strict=True)))
+        if choose_epoch(self.scores, self.floor) == self.scores[-1]["epoch"]:
+            self.weights = copy.deepcopy(end.model.network.state_dict())
+
+    def keep(self, model: Classifier, history: pd.DataFrame) -> int | None:
+        """Give ``model`` the chosen epoch's weights and scores; the epoch, ``None`` if no epoch
+        ended (the run diverged in its first)."""
+        if not self.scores or self.weights is None:
+            return None
+        epoch = choose_epoch(self.scores, self.floor)
+        model.network.load_state_dict(self.weights)
+        row = history[history["epoch"] == epoch].iloc[0]
+        model.card |= {"epoch": epoch} | {k: float(row[k]) for k in METRICS[:2]}
+        return epoch
+
+
+@dataclass
 class FinetuneReport:
     """What fine-tuning did: your held-out pictures and MNIST's test set, before and after.
 
     ``checkpoint`` is the file the fine-tuned model was written to, ``None`` when none was
-    (no path given, or the run diverged before its first epoch ended).
+    (no path given, or the run diverged before its first epoch ended). ``epoch`` is the epoch
+    kept (``choose_epoch``), chosen by ``chose_with`` of your pictures and MNIST validation
+    images; ``scores`` has both accuracies for every epoch.
     """
 
     images: int
     holdout: int
+    chose_with: int
+    epoch: int | None
     mnist_mixed_in: int
     holdout_accuracy_before: float
     holdout_accuracy_after: float
@@ -160,24 +250,32 @@ class FinetuneReport:
     status: str
     checkpoint: Path | None
     model: Classifier
+    scores: pd.DataFrame
 
     def as_dict(self) -> dict[str, float | int | str | None]:
-        row = {k: v for k, v in self.__dict__.items() if k != "model"}
+        row = {k: v for k, v in self.__dict__.items() if k not in ("model", "scores")}
         return row | {"checkpoint": None if self.checkpoint is None else str(self.checkpoint)}
 
 
 def finetune_recipe(model: Classifier, epochs: int = 4, seed: int = 0) -> Recipe:
-    """Gentle further training: a small constant rate, so the model adapts without forgetting."""
+    """A short one-cycle schedule up to 0.02, a fifth of the ``pad`` recipe's peak, with the
+    augmentation ``model`` was trained with (the ``pad`` recipe's: half of every batch redrawn
+    with another pen and hand): the model learns your style, not your few pictures, and ends at
+    a small rate. A model trained without augmentation is fine-tuned without it too."""
+    trained_with = RECIPES.get(model.name.split("+")[0])
     return Recipe(
         f"{model.name}+own",
         model.arch,
         "sgd",
-        lr=0.005,
+        lr=0.02,
         momentum=0.9,
         nesterov=True,
         batch_size=64,
         epochs=epochs,
         seed=seed,
+        scheduler="onecycle",
+        scheduler_args={"pct_start": 0.25},
+        augment=trained_with.augment if trained_with is not None else None,
     )
 
 
@@ -211,48 +309,64 @@ def finetune(
     """Train ``model`` further on ``own`` pictures mixed with MNIST; measure on held-out ones.
 
     ``mnist_mix`` MNIST training images go into the mix (``MNIST_MIX`` when not given; 0 for
-    none). The best epoch is chosen on ``MNIST_VALIDATION`` other MNIST training images, never
-    on your held-out pictures: those only measure.
+    none). The epoch kept is chosen by ``choose_epoch`` on a part of your pictures that is not
+    trained on (``split_own``) and ``MNIST_VALIDATION`` other MNIST training images, never on
+    your held-out pictures: those only measure.
     """
     if epochs < 1:
         raise CourseError(
             f"fine-tuning needs at least 1 epoch (--epochs 1 or more), got {epochs}: with none "
             "the model would stay as it is and no checkpoint would be written"
         )
-    check_ready(own)
-    per_class = np.bincount(own.require_labels().numpy(), minlength=own.num_classes)
-    holdout_size = max(round(HOLDOUT * len(own)), int((per_class > 0).sum()))
-    mine, holdout = stratified_split(own, validation=holdout_size, seed=seed)
-    before_own = evaluate(model, holdout).accuracy
+    parts = split_own(own, seed)
+    target = check_output_path(checkpoint) if checkpoint is not None else None
+    before_own = evaluate(model, parts.holdout).accuracy
     before_mnist = evaluate(model, mnist.test).accuracy
 
     model = copy.deepcopy(model)  # the model given stays as it is
     pool, validation = stratified_split(mnist.train, validation=MNIST_VALIDATION, seed=seed)
-    mix, mixed_in = _training_mix(
-        model, mine, pool, MNIST_MIX if mnist_mix is None else mnist_mix, seed
-    )
-    result = train(
-        finetune_recipe(model, epochs, seed),
-        mix,
-        validation,
-        model=model,
-        checkpoint=checkpoint,
-        progress=progress,
-    )
-    after_own = evaluate(result.model, holdout).accuracy
-    after_mnist = evaluate(result.model, mnist.test).accuracy
-    result.model.card |= {"test_accuracy": after_mnist, "holdout_accuracy": after_own}
-    if result.checkpoint is not None:
-        update_metrics(result.checkpoint, test_accuracy=after_mnist, holdout_accuracy=after_own)
+    chooser = _EpochChooser(parts.choose, evaluate(model, validation).accuracy - MNIST_MARGIN)
+    mixing = MNIST_MIX if mnist_mix is None else mnist_mix
+    mix, mixed_in = _training_mix(model, parts.train, pool, mixing, seed)
+    recipe = finetune_recipe(model, epochs, seed)
+    result = train(recipe, mix, validation, model=model, progress=progress, callbacks=[chooser])
+    tuned = result.model
+    epoch = chooser.keep(tuned, result.history)
+    after_own = evaluate(tuned, parts.holdout).accuracy
+    after_mnist = evaluate(tuned, mnist.test).accuracy
+    tuned.card |= {"test_accuracy": after_mnist, "holdout_accuracy": after_own}
+    scores = pd.DataFrame(chooser.scores, columns=SCORE_COLUMNS)
+    written = None
+    if target is not None and epoch is not None:
+        written = _write(target, tuned, recipe, result.history, scores, epoch)
     return FinetuneReport(
         images=len(own),
-        holdout=len(holdout),
+        holdout=len(parts.holdout),
+        chose_with=len(parts.choose),
+        epoch=epoch,
         mnist_mixed_in=mixed_in,
         holdout_accuracy_before=before_own,
         holdout_accuracy_after=after_own,
         mnist_test_accuracy_before=before_mnist,
         mnist_test_accuracy_after=after_mnist,
         status=result.status,
-        checkpoint=result.checkpoint,
-        model=result.model,
+        checkpoint=written,
+        model=tuned,
+        scores=scores,
+    )
+
+
+def _write(
+    target: Path,
+    tuned: Classifier,
+    recipe: Recipe,
+    history: pd.DataFrame,
+    scores: pd.DataFrame,
+    epoch: int,
+) -> Path:
+    """The fine-tuned model's checkpoint: its card's scores, and every epoch's own scores."""
+    history = history.merge(scores[["epoch", "own_val_accuracy"]], on="epoch", how="left")
+    metrics = {k: v for k, v in tuned.card.items() if k in METRICS}
+    return save_checkpoint(
+        target, tuned, recipe=recipe, history=history, metrics=metrics, epoch=epoch
     )
