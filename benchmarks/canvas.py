@@ -80,13 +80,16 @@ def main() -> None:
         for pen in PENS:
             chosen = torch.tensor([p == pen for p in pens])
             row[f"canvas, {pen}"] = canvas.correct[chosen].float().mean().item()
-        rows.append(row)  # fmt: skip
+        rows.append(row)
     table = pd.DataFrame(rows).set_index("recipe")
     figures = {
         "test_images": len(test),
-        **{f"{recipe}_{key.replace(' ', '_').replace(',', '')}": round(float(value), 4)
-           for recipe, row in table.iterrows() for key, value in row.items()},
-    }  # fmt: skip
+        **{
+            f"{recipe}_{key.replace(' ', '_').replace(',', '')}": round(float(value), 4)
+            for recipe, row in table.iterrows()
+            for key, value in row.items()
+        },
+    }
     finish("Canvas-like renderings of the MNIST test set", table.round(4), figures)
 
 

@@ -30,8 +30,13 @@ def run(path: Path, smoke: bool, workdir: Path) -> float:
     os.environ["MNIST_COURSE_SAVED_COPY"] = "1"
     notebook = nbformat.read(path, as_version=4)
     started = time.perf_counter()
-    NotebookClient(notebook, timeout=None, kernel_name="python3", coalesce_streams=True,
-                   resources={"metadata": {"path": str(workdir)}}).execute()  # fmt: skip
+    NotebookClient(
+        notebook,
+        timeout=None,
+        kernel_name="python3",
+        coalesce_streams=True,
+        resources={"metadata": {"path": str(workdir)}},
+    ).execute()
     seconds = time.perf_counter() - started
     if not smoke:
         KEEP.mkdir(parents=True, exist_ok=True)
@@ -48,8 +53,13 @@ def main() -> None:
     for mode, smoke in modes:
         with tempfile.TemporaryDirectory() as workdir:  # runs/ of one mode is shared by lessons
             for path in NOTEBOOKS:
-                rows.append({"notebook": path.stem, "mode": mode,
-                             "seconds": run(path, smoke, Path(workdir))})  # fmt: skip
+                rows.append(
+                    {
+                        "notebook": path.stem,
+                        "mode": mode,
+                        "seconds": run(path, smoke, Path(workdir)),
+                    }
+                )
                 print(rows[-1], flush=True)
     table = pd.DataFrame(rows).pivot(index="notebook", columns="mode", values="seconds").round(1)
     table.loc["total"] = table.sum()

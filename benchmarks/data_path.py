@@ -107,8 +107,9 @@ def main() -> None:
                 times[USUAL].append(timed(arch, loader, limit, None))
                 times[COURSE].append(timed(arch, fast, limit, stats))
             for path, values in times.items():
-                rows.append({"model": arch or DATA_ONLY, "data path": path,
-                             "seconds": median(values)})  # fmt: skip
+                rows.append(
+                    {"model": arch or DATA_ONLY, "data path": path, "seconds": median(values)}
+                )
     table = pd.DataFrame(rows).pivot(index="model", columns="data path", values="seconds")
     seconds = table[[COURSE, USUAL]].round(2).to_dict(orient="index")
     usual, course = table[USUAL], table[COURSE]
@@ -125,8 +126,11 @@ def main() -> None:
         "seconds": seconds,
         "scope": scope,
     }
-    finish(f"Data path: seconds for the {scope}, batch {BATCH}, SGD (median of {repeats})",
-           table.round(2), figures)  # fmt: skip
+    finish(
+        f"Data path: seconds for the {scope}, batch {BATCH}, SGD (median of {repeats})",
+        table.round(2),
+        figures,
+    )
 
 
 if __name__ == "__main__":

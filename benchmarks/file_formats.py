@@ -56,6 +56,21 @@ def measure(kind: str, paths: list[Path]) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def write_files(train, folder: Path) -> dict[str, tuple[str, list[Path]]]:
+    """The training images in every format measured: {name: (reader, its files)}."""
+    csv = write_csv(train, folder / "train.csv")
+    subprocess.run(["gzip", "-k", "-6", str(csv)], check=True)
+    files = {"CSV": ("csv", [csv]), "CSV, gzipped": ("csv", [folder / "train.csv.gz"])}
+    for suffix, name in (("", "IDX"), (".gz", "IDX, gzipped")):
+        images = write_idx(train.images.numpy(), folder / f"train-images-idx3-ubyte{suffix}")
+        labels = train.labels.numpy().astype("uint8")
+        files[name] = (
+            "idx",
+            [images, write_idx(labels, folder / f"train-labels-idx1-ubyte{suffix}")],
+        )
+    return files
+
+
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=3)
@@ -66,24 +81,7 @@ def main() -> None:
     if not args.full:
         train = train.head(20_000)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        files = {
-            "CSV": ("csv", [write_csv(train, folder / "train.csv")]),
-            "CSV, gzipped": ("csv", [folder / "train.csv.gz"]),
-            "IDX": ("idx", []),
-            "IDX, gzipped": ("idx", []),
-        }
-        subprocess.run(["gzip", "-k", "-6", str(folder / "train.csv")], check=True)
-        for suffix, name in (("", "IDX"), (".gz", "IDX, gzipped")):
-            files[name][1].extend(
-                [
-                    write_idx(train.images.numpy(), folder / f"train-images-idx3-ubyte{suffix}"),
-                    write_idx(
-                        train.labels.numpy().astype("uint8"),
-                        folder / f"train-labels-idx1-ubyte{suffix}",
-                    ),
-                ]
-            )
+        files = write_files(train, Path(tmp))
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in files}
         for _ in range(args.repeats):
             for name, (kind, paths) in files.items():  # alternate formats within each repeat

@@ -76,8 +76,12 @@ def seconds_to(curve: pd.DataFrame, target: float) -> float:
 
 def warm_up(recipe: str, splits: DataSplits) -> None:
     """One short epoch of ``recipe``: loads CUDA's kernels and picks its algorithms."""
-    train(get_recipe(recipe).replace(epochs=1), stratified_sample(splits.train, 2048), None,
-          progress=False)  # fmt: skip
+    train(
+        get_recipe(recipe).replace(epochs=1),
+        stratified_sample(splits.train, 2048),
+        None,
+        progress=False,
+    )
 
 
 def time_to(recipe: str, target: float, seeds: Sequence[int], splits, label: str) -> list[dict]:
@@ -86,11 +90,14 @@ def time_to(recipe: str, target: float, seeds: Sequence[int], splits, label: str
     rows = []
     for seed in seeds:
         curve = accuracy_per_epoch(recipe, seed, splits)
-        rows.append({
-            "measure": f"{recipe}, {label}: seconds to {target:.1%}", "seed": seed,
-            "seconds": seconds_to(curve, target),
-            "test_accuracy": float(curve["test_accuracy"].iloc[-1]),
-        })  # fmt: skip
+        rows.append(
+            {
+                "measure": f"{recipe}, {label}: seconds to {target:.1%}",
+                "seed": seed,
+                "seconds": seconds_to(curve, target),
+                "test_accuracy": float(curve["test_accuracy"].iloc[-1]),
+            }
+        )
         print(rows[-1], flush=True)
     return rows
 
@@ -126,10 +133,15 @@ def figures(rows: list[dict], choice: MixedPrecision, seconds: float) -> dict[st
         return round(median(list(picked)), 4) if len(picked) else None
 
     def notebooks(mode: str) -> dict[str, float]:
-        picked = table[table["measure"].str.startswith("notebook ")
-                       & table["measure"].str.endswith(f"({mode})")]  # fmt: skip
-        return {row.measure.split()[1]: round(row.seconds, 1) for row in picked.itertuples()
-                if not math.isnan(row.seconds)}  # fmt: skip
+        picked = table[
+            table["measure"].str.startswith("notebook ")
+            & table["measure"].str.endswith(f"({mode})")
+        ]
+        return {
+            row.measure.split()[1]: round(row.seconds, 1)
+            for row in picked.itertuples()
+            if not math.isnan(row.seconds)
+        }
 
     return {
         "autocast": precision_name(choice),
@@ -149,9 +161,11 @@ def figures(rows: list[dict], choice: MixedPrecision, seconds: float) -> dict[st
 def main(argv: Sequence[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0])
     p.add_argument(
-        "--lessons", nargs="+", default=list(LONGEST),
+        "--lessons",
+        nargs="+",
+        default=list(LONGEST),
         help="with --full: the lessons to time in full mode (name prefixes)",
-    )  # fmt: skip
+    )
     args = p.parse_args(argv)
     if not torch.cuda.is_available():
         print(NO_GPU)

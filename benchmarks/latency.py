@@ -43,8 +43,9 @@ def main() -> None:
     rows = []
     for arch in ("fast", "mlp", "cnn3", "cnn5"):
         times = measure(arch, repeats)
-        rows.append({"model": arch, "p50_ms": np.percentile(times, 50),
-                     "p95_ms": np.percentile(times, 95)})  # fmt: skip
+        rows.append(
+            {"model": arch, "p50_ms": np.percentile(times, 50), "p95_ms": np.percentile(times, 95)}
+        )
     table = pd.DataFrame(rows).set_index("model").round(3)
     figures = {
         "latency_p50_ms": float(table.loc["fast", "p50_ms"]),

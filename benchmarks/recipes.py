@@ -54,26 +54,34 @@ def run_recipe(name: str, splits, out: Path | None) -> dict:
     held_out = evaluate(result.model, validation)
     history = result.history
     row = {
-        "recipe": name, "report": recipe.report, "test_accuracy": round(test.accuracy, 4),
+        "recipe": name,
+        "report": recipe.report,
+        "test_accuracy": round(test.accuracy, 4),
         "val_accuracy": round(held_out.accuracy, 4),
         "report_accuracy": recipe.report_accuracy,
-        "gap_pp": None if recipe.report_accuracy is None
+        "gap_pp": None
+        if recipe.report_accuracy is None
         else round(100 * (test.accuracy - recipe.report_accuracy), 2),
-        "epochs": result.epochs_run, "best_epoch": result.best_epoch,
-        "train_images": len(train_part), "val_images": len(validation),
+        "epochs": result.epochs_run,
+        "best_epoch": result.best_epoch,
+        "train_images": len(train_part),
+        "val_images": len(validation),
         "seconds": round(result.train_seconds, 1),
         "seconds_per_epoch": round(result.train_seconds / max(1, result.epochs_run), 1),
         "status": result.status,
-    }  # fmt: skip
+    }
     if out is not None:
         record = {
-            **row, "machine": machine(), "torch": torch.__version__,
+            **row,
+            "machine": machine(),
+            "torch": torch.__version__,
             "watched_val_images": len(watched),
             "best_watched_val_accuracy": result.best_score,
             "final_watched_val_accuracy": float(history["val_accuracy"].iloc[-1]),
-            "test_loss": test.loss, "recipe_settings": recipe.to_dict(),
+            "test_loss": test.loss,
+            "recipe_settings": recipe.to_dict(),
             "history": history.to_dict(orient="records"),
-        }  # fmt: skip
+        }
         with atomic_write(out / f"{name}.json", "w") as handle:
             json.dump(record, handle, indent=1)
     return row

@@ -21,11 +21,13 @@ def accuracy_per_epoch(recipe_name: str, seed: int, splits) -> pd.DataFrame:
     rows = []
 
     def score(epoch: EpochEnd) -> None:
-        rows.append({
-            "epoch": int(epoch.history["epoch"].iloc[-1]),
-            "seconds": float(epoch.history["seconds"].sum()),
-            "test_accuracy": evaluate(epoch.model, splits.test).accuracy,
-        })  # fmt: skip
+        rows.append(
+            {
+                "epoch": int(epoch.history["epoch"].iloc[-1]),
+                "seconds": float(epoch.history["seconds"].sum()),
+                "test_accuracy": evaluate(epoch.model, splits.test).accuracy,
+            }
+        )
 
     recipe = get_recipe(recipe_name).replace(seed=seed)
     train(recipe, splits.train, None, progress=False, callbacks=[score])
@@ -40,12 +42,17 @@ def main() -> None:
     for seed in seeds:
         curve = accuracy_per_epoch("fast", seed, splits)
         reached = curve[curve["test_accuracy"] >= TARGET]
-        runs.append({
-            "recipe": "fast", "seed": seed,
-            "seconds_to_99": float(reached["seconds"].iloc[0]) if len(reached) else float("nan"),
-            "final_accuracy": float(curve["test_accuracy"].iloc[-1]),
-            "train_seconds": float(curve["seconds"].iloc[-1]),
-        })  # fmt: skip
+        runs.append(
+            {
+                "recipe": "fast",
+                "seed": seed,
+                "seconds_to_99": float(reached["seconds"].iloc[0])
+                if len(reached)
+                else float("nan"),
+                "final_accuracy": float(curve["test_accuracy"].iloc[-1]),
+                "train_seconds": float(curve["seconds"].iloc[-1]),
+            }
+        )
         print(runs[-1], flush=True)
     figures = {
         "seconds_to_99": round(median([r["seconds_to_99"] for r in runs]), 2),
@@ -54,9 +61,15 @@ def main() -> None:
     if args.full:
         curve = accuracy_per_epoch("best", 0, splits)
         best = curve.loc[curve["test_accuracy"].idxmax()]
-        runs.append({"recipe": "best", "seed": 0, "seconds_to_99": float("nan"),
-                     "final_accuracy": float(curve["test_accuracy"].iloc[-1]),
-                     "train_seconds": float(curve["seconds"].iloc[-1])})  # fmt: skip
+        runs.append(
+            {
+                "recipe": "best",
+                "seed": 0,
+                "seconds_to_99": float("nan"),
+                "final_accuracy": float(curve["test_accuracy"].iloc[-1]),
+                "train_seconds": float(curve["seconds"].iloc[-1]),
+            }
+        )
         figures |= {
             "best_test_accuracy": round(float(curve["test_accuracy"].iloc[-1]), 4),
             "best_seconds": round(float(curve["seconds"].iloc[-1]), 1),

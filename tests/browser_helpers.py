@@ -20,9 +20,14 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright pac
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 ROOT = Path(__file__).parents[1]
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 INK_JS = """c => {
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
   let n = 0;
@@ -38,8 +43,10 @@ def draw_with_mouse(page, canvas, digit: str) -> None:
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     for line in TEMPLATES[digit]:
-        points = [(box["x"] + (0.1 + 0.8 * x) * box["width"],
-                   box["y"] + (0.1 + 0.8 * y) * box["height"]) for x, y in line]  # fmt: skip
+        points = [
+            (box["x"] + (0.1 + 0.8 * x) * box["width"], box["y"] + (0.1 + 0.8 * y) * box["height"])
+            for x, y in line
+        ]
         page.mouse.move(*points[0])
         page.mouse.down()
         for point in points[1:]:
@@ -130,8 +137,10 @@ def _settled(page, kernel, limit: float = 240, cut_off: float = 60, not_started:
         elif now - idle_since > not_started:
             return "dropped"
         if now - start > limit:
-            pytest.fail(f"the notebook's run neither ended nor stalled in {limit:.0f} s: "
-                        f"{notebook_state(page)}")  # fmt: skip
+            pytest.fail(
+                f"the notebook's run neither ended nor stalled in {limit:.0f} s: "
+                f"{notebook_state(page)}"
+            )
         page.wait_for_timeout(500)
 
 

@@ -34,11 +34,16 @@ def notebook_server(
     stopped afterwards, and its log is part of the failure message if it never came up.
     """
     port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "MNIST_COURSE_SMOKE": "1", "JUPYTER_CONFIG_DIR": str(root / ".config"),
-           "JUPYTER_RUNTIME_DIR": str(root / ".runtime")}  # fmt: skip
+    env = {
+        **os.environ,
+        "MNIST_COURSE_SMOKE": "1",
+        "JUPYTER_CONFIG_DIR": str(root / ".config"),
+        "JUPYTER_RUNTIME_DIR": str(root / ".runtime"),
+    }
     log = (root / "server.log").open("w")
-    server = subprocess.Popen(command(port, token), env=env, stdout=log,
-                              stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    server = subprocess.Popen(
+        command(port, token), env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -82,11 +87,19 @@ def jupyter_lab(root: Path) -> Iterator[tuple[str, str]]:
 
     def command(port: int, token: str) -> list[str]:
         return [
-            sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
             f"--LabApp.user_settings_dir={root / '.settings'}",
-        ]  # fmt: skip
+        ]
 
     with notebook_server(command, root, "JupyterLab") as server:
         yield server

@@ -36,7 +36,7 @@ pytestmark = [
         not CHROMIUM.exists(),
         reason=f"no Chromium at {CHROMIUM}: "
         "install Debian's 'chromium' package (make test does, as root)",
-    ),  # fmt: skip
+    ),
 ]
 
 

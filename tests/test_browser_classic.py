@@ -60,10 +60,17 @@ def server(tmp_path_factory, pad_checkpoint):
 
     def command(port: int, token: str) -> list[str]:
         return [
-            sys.executable, "-m", "notebook", "--no-browser", "--allow-root", "--ip=127.0.0.1",
-            f"--port={port}", "--port-retries=0", f"--NotebookApp.token={token}",
+            sys.executable,
+            "-m",
+            "notebook",
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--port-retries=0",
+            f"--NotebookApp.token={token}",
             f"--notebook-dir={root}",
-        ]  # fmt: skip
+        ]
 
     with notebook_server(command, root, "the Notebook server") as (url, token):
         yield lambda name: f"{url}/notebooks/{name}?token={token}"

@@ -34,8 +34,12 @@ def checkpoint(tmp_path_factory) -> Path:
 
 def test_export_refuses_to_overwrite_the_checkpoint(checkpoint):
     before = checkpoint.read_bytes()
-    result = run_cli("export", "--checkpoint", str(checkpoint), "--format", "onnx",
-                     "--out", str(checkpoint))  # fmt: skip
+    result = run_cli(
+        *"export --checkpoint".split(),
+        str(checkpoint),
+        *"--format onnx --out".split(),
+        str(checkpoint),
+    )
     assert_refused(result, "is the checkpoint being exported")
     assert checkpoint.read_bytes() == before
 
@@ -43,8 +47,12 @@ def test_export_refuses_to_overwrite_the_checkpoint(checkpoint):
 def test_export_refuses_to_overwrite_another_checkpoint(checkpoint, tmp_path):
     other = tmp_path / "other.pt"
     other.write_bytes(checkpoint.read_bytes())
-    result = run_cli("export", "--checkpoint", str(checkpoint), "--format", "torchscript",
-                     "--out", str(other))  # fmt: skip
+    result = run_cli(
+        *"export --checkpoint".split(),
+        str(checkpoint),
+        *"--format torchscript --out".split(),
+        str(other),
+    )
     assert_refused(result, "is a checkpoint; refusing to overwrite it")
     read_checkpoint(other)
 
@@ -82,8 +90,11 @@ with exclusive_lock(sys.argv[1]):
 
 def test_a_second_run_at_the_same_path_is_refused_while_the_first_runs(tmp_path):
     out = tmp_path / "shared.pt"
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(tmp_path / "shared.pt.lock")],
-                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(tmp_path / "shared.pt.lock")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         result = run_cli(*TRAIN, "--recipe", "fast", "--epochs", "1", "--out", str(out))
@@ -121,14 +132,22 @@ def test_training_images_without_contrast_have_no_normalisation(tmp_path):
     digits = load_data("digits").train.head(200)
     blank = tmp_path / "blank.csv"
     write_csv(type(digits)(torch.zeros_like(digits.images), digits.labels, digits.classes), blank)
-    result = run_cli(*TRAIN[:1], "--source", f"csv:{blank}", "--recipe", "mlp-sgd",
-                     "--out", str(tmp_path / "x.pt"))  # fmt: skip
+    result = run_cli(
+        *TRAIN[:1],
+        "--source",
+        f"csv:{blank}",
+        *"--recipe mlp-sgd --out".split(),
+        str(tmp_path / "x.pt"),
+    )
     assert_refused(result, "std above 0", "every pixel has the same value")
 
 
 def test_a_diverged_run_says_nothing_was_saved_and_still_prints_strict_json(tmp_path):
-    result = run_cli(*TRAIN, "--arch", "mlp", "--lr", "10000", "--batch-size", "32",
-                     "--epochs", "3", "--out", str(tmp_path / "hot.pt"))  # fmt: skip
+    result = run_cli(
+        *TRAIN,
+        *"--arch mlp --lr 10000 --batch-size 32 --epochs 3 --out".split(),
+        str(tmp_path / "hot.pt"),
+    )
     assert_refused(result, "diverged in epoch 1", "nothing was saved", "lower --lr")
     summary = strict_json(result.stdout)
     assert summary["status"] == "diverged" and summary["checkpoint"] is None
@@ -139,8 +158,13 @@ def test_evaluate_on_unlabeled_data_says_so(checkpoint, tmp_path):
     unlabeled = tmp_path / "unlabeled.csv"
     test = load_data("digits").test.head(20)
     write_csv(type(test)(test.images, None, test.classes), unlabeled)
-    result = run_cli("evaluate", "--checkpoint", str(checkpoint), "--source",
-                     f"csv:{unlabeled}", "--split", "train")  # fmt: skip
+    result = run_cli(
+        *"evaluate --checkpoint".split(),
+        str(checkpoint),
+        "--source",
+        f"csv:{unlabeled}",
+        *"--split train".split(),
+    )
     assert_refused(result, "has no labels", "predict")
 
 
@@ -211,8 +235,11 @@ def test_ctrl_c_during_start_up_prints_no_traceback():
     for delay in (0.3, 1.0, 2.5):
         process = subprocess.Popen(
             [sys.executable, "-m", "mnist_course", "info", "--source", "digits"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-        )  # fmt: skip
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         time.sleep(delay)
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=120)

@@ -12,10 +12,13 @@ from tests.drawing import draw_digit
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "fast.pt"
-    summary = last_json(run_cli(
-        "train", "--recipe", "fast", "--source", "digits", "--epochs", "8", "--out", str(out),
-        "--no-progress", "--json",
-    ))  # fmt: skip
+    summary = last_json(
+        run_cli(
+            *"train --recipe fast --source digits --epochs 8 --out".split(),
+            str(out),
+            *"--no-progress --json".split(),
+        )
+    )
     return out, summary
 
 
@@ -28,11 +31,14 @@ def test_train_reports_the_contract(trained):
 
 
 def test_arch_with_overrides_and_limit(tmp_path):
-    summary = last_json(run_cli(
-        "train", "--arch", "mlp", "--optimizer", "adam", "--lr", "0.002", "--batch-size", "16",
-        "--epochs", "2", "--limit", "400", "--source", "digits", "--out", str(tmp_path / "m.pt"),
-        "--no-progress", "--json",
-    ))  # fmt: skip
+    summary = last_json(
+        run_cli(
+            *"train --arch mlp --optimizer adam --lr 0.002 --batch-size 16 --epochs 2".split(),
+            *"--limit 400 --source digits --out".split(),
+            str(tmp_path / "m.pt"),
+            *"--no-progress --json".split(),
+        )
+    )
     recipe = load_checkpoint(tmp_path / "m.pt").recipe
     assert (recipe.arch, recipe.optimizer, recipe.lr, recipe.batch_size) == (
         "mlp",
@@ -91,8 +97,9 @@ def test_predict_refuses_blank_and_non_images(trained, tmp_path):
 def test_export_round_trip(trained, tmp_path, fmt, digits):
     out, _ = trained
     target = tmp_path / f"model.{fmt}"
-    report = last_json(run_cli("export", "--checkpoint", str(out), "--format", fmt,
-                               "--out", str(target), "--json"))  # fmt: skip
+    report = last_json(
+        run_cli("export", "--checkpoint", str(out), "--format", fmt, "--out", str(target), "--json")
+    )
     assert report["max_abs_difference"] < 1e-4 and target.stat().st_size > 10_000
     images = digits.test.images[100:132].float().div(255).unsqueeze(1)
     with torch.no_grad():
@@ -123,8 +130,15 @@ def test_corrupt_checkpoint_is_one_error_line(tmp_path):
 @pytest.mark.real_mnist
 def test_cli_contract_on_real_mnist(real_mnist_root, tmp_path):
     out = tmp_path / "fast.pt"
-    summary = last_json(run_cli("train", "--recipe", "fast", "--data", str(real_mnist_root),
-                                "--out", str(out), "--no-progress", "--json"))  # fmt: skip
+    summary = last_json(
+        run_cli(
+            *"train --recipe fast --data".split(),
+            str(real_mnist_root),
+            "--out",
+            str(out),
+            *"--no-progress --json".split(),
+        )
+    )
     assert summary["status"] == "completed" and summary["test_accuracy"] >= 0.985
     report = last_json(
         run_cli("evaluate", "--checkpoint", str(out), "--data", str(real_mnist_root), "--json")

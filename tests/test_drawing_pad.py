@@ -303,8 +303,11 @@ def test_a_failed_upload_says_so_and_drops_the_old_answer(classifier, ipywidgets
 
 def test_about_names_the_data_not_its_folder_and_follows_the_model(classifier):
     shown = copy.deepcopy(classifier)
-    shown.card |= {"trained_on": "MNIST train (/home/me/data/MNIST/raw) [train split]",
-                   "training_images": 59000, "val_accuracy": 0.9912}  # fmt: skip
+    shown.card |= {
+        "trained_on": "MNIST train (/home/me/data/MNIST/raw) [train split]",
+        "training_images": 59000,
+        "val_accuracy": 0.9912,
+    }
     pad = DrawingPad(shown)
     pad.toggle_about()
     assert "<b>trained on</b>: 59,000 images (MNIST train)<br>" in pad.about.value

@@ -31,9 +31,14 @@ def test_per_class_scores_by_hand():
 
 
 def test_misclassified_lists_only_mistakes_most_confident_first():
-    probabilities = torch.tensor([
-        [0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.3, 0.6], [0.05, 0.9, 0.05],
-    ])  # fmt: skip
+    probabilities = torch.tensor(
+        [
+            [0.9, 0.1, 0.0],
+            [0.2, 0.7, 0.1],
+            [0.1, 0.3, 0.6],
+            [0.05, 0.9, 0.05],
+        ]
+    )
     labels = torch.tensor([0, 0, 1, 2])
     scores = Evaluation(0.25, 1.0, probabilities.argmax(1), probabilities, labels)
     table = misclassified(scores, ["a", "b", "c"])

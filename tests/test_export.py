@@ -21,8 +21,9 @@ def checkpoint(tmp_path_factory, digits):
     torch.manual_seed(0)
     model = Classifier(build_model("fast"), MNIST_NORMALIZATION, digits.classes, "fast").eval()
     path = tmp_path_factory.mktemp("runs") / "fast.pt"
-    save_checkpoint(path, model, recipe=get_recipe("fast"), history=pd.DataFrame(), metrics={},
-                    epoch=0)  # fmt: skip
+    save_checkpoint(
+        path, model, recipe=get_recipe("fast"), history=pd.DataFrame(), metrics={}, epoch=0
+    )
     return load_checkpoint(path)
 
 
@@ -38,8 +39,9 @@ def test_onnx_export_is_quiet_even_with_logging_at_info(checkpoint, tmp_path, ca
     assert logging.getLogger("onnxscript").propagate, "the loggers are left as they were"
 
 
-def test_a_failing_onnx_export_shows_what_the_exporter_said(checkpoint, tmp_path, monkeypatch,
-                                                            capsys):  # fmt: skip
+def test_a_failing_onnx_export_shows_what_the_exporter_said(
+    checkpoint, tmp_path, monkeypatch, capsys
+):
     def failing_export(*args, **kwargs):
         print("[torch.onnx] Translate the graph into ONNX...")
         logging.getLogger("onnxscript.rewriter").warning("a rule could not be applied")

@@ -16,20 +16,29 @@ def cells(styler):
 
 def test_a_study_summary_reads_as_percentages_seconds_and_counts():
     summary = pd.DataFrame(
-        {"val_accuracy_mean": [0.563333, np.nan], "val_accuracy_sd": [0.0, 0.0],
-         "seconds_mean": [20.426608, 0.775146], "runs": [1, 1], "diverged": [0, 1]},
+        {
+            "val_accuracy_mean": [0.563333, np.nan],
+            "val_accuracy_sd": [0.0, 0.0],
+            "seconds_mean": [20.426608, 0.775146],
+            "runs": [1, 1],
+            "diverged": [0, 1],
+        },
         index=pd.Index([0.03, 10.0], name="lr"),
-    )  # fmt: skip
+    )
     rows = cells(readable(summary))
-    assert rows[-2:] == [["0.03", "56.33%", "0.00%", "20.4", "1", "0"],
-                         ["10", "–", "0.00%", "0.8", "1", "1"]]  # fmt: skip
+    assert rows[-2:] == [
+        ["0.03", "56.33%", "0.00%", "20.4", "1", "0"],
+        ["10", "–", "0.00%", "0.8", "1", "1"],
+    ]
     assert summary["val_accuracy_mean"].iloc[0] == 0.563333, "the table itself is unchanged"
 
 
 def test_a_grid_of_accuracies_and_its_float_index():
-    grid = pd.DataFrame([[0.5633, 0.21], [0.3667, 0.5767]],
-                        index=pd.Index([0.03, 0.3], name="lr"),
-                        columns=pd.Index([64, 256], name="batch_size"))  # fmt: skip
+    grid = pd.DataFrame(
+        [[0.5633, 0.21], [0.3667, 0.5767]],
+        index=pd.Index([0.03, 0.3], name="lr"),
+        columns=pd.Index([64, 256], name="batch_size"),
+    )
     rows = cells(readable(grid, percent=True))
     assert ["0.03", "56.33%", "21.00%"] in rows and ["0.3", "36.67%", "57.67%"] in rows
 
@@ -57,10 +66,18 @@ def test_numbers_in_words():
 
 
 def test_a_history_shows_losses_with_one_number_of_decimals_and_rates_as_people_write_them():
-    history = pd.DataFrame({"epoch": [1, 2], "train_loss": [0.101, 0.08368],
-                            "val_loss": [2.121, 0.0001], "lr": [0.07056, 0.0002489]})  # fmt: skip
-    assert cells(readable(history))[1:] == [["1", "0.1010", "2.1210", "0.0706"],
-                                            ["2", "0.0837", "0.0001", "2.49e-4"]]  # fmt: skip
+    history = pd.DataFrame(
+        {
+            "epoch": [1, 2],
+            "train_loss": [0.101, 0.08368],
+            "val_loss": [2.121, 0.0001],
+            "lr": [0.07056, 0.0002489],
+        }
+    )
+    assert cells(readable(history))[1:] == [
+        ["1", "0.1010", "2.1210", "0.0706"],
+        ["2", "0.0837", "0.0001", "2.49e-4"],
+    ]
     rates = [rate(r) for r in (0.1, 1e-3, 1e-4, 4e-7, 10.0)]
     assert rates == ["0.1", "0.001", "1e-4", "4e-7", "10"]
 
@@ -71,11 +88,15 @@ def test_image_indices_have_no_thousands_separator():
 
 
 def test_a_named_index_is_the_first_column_under_one_left_aligned_header():
-    table = pd.DataFrame({"description": ["two convolutions"], "parameters": [225034]},
-                         index=pd.Index(["cnn3"], name="architecture"))  # fmt: skip
+    table = pd.DataFrame(
+        {"description": ["two convolutions"], "parameters": [225034]},
+        index=pd.Index(["cnn3"], name="architecture"),
+    )
     styler = readable(table)
-    assert cells(styler) == [["architecture", "description", "parameters"],
-                             ["cnn3", "two convolutions", "225,034"]]  # fmt: skip
+    assert cells(styler) == [
+        ["architecture", "description", "parameters"],
+        ["cnn3", "two convolutions", "225,034"],
+    ]
     html = styler.to_html()
     assert html.count("<tr>") == 2, "one header row, no separate row for the index's name"
     header_styles = re.findall(r"th\.col_heading\.col(\d)\s*\{\s*text-align: left", html)
@@ -92,6 +113,7 @@ def test_a_grid_reads_as_rows_and_columns_of_settings():
     assert table.columns.tolist() == ["lr 0.01", "lr 0.03"]
     assert table.loc["batch 256", "lr 0.01"] == 0.95
     assert cells(readable(table, percent=True)) == [
-        ["", "lr 0.01", "lr 0.03"], ["batch 32", "90.00%", "80.00%"],
+        ["", "lr 0.01", "lr 0.03"],
+        ["batch 32", "90.00%", "80.00%"],
         ["batch 256", "95.00%", "85.00%"],
-    ]  # fmt: skip
+    ]

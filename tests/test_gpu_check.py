@@ -70,12 +70,22 @@ def test_figures_are_medians_and_valid_json():
             "test_accuracy": 0.9948,
         }
     )
-    rows += [{"measure": f"notebook {name} ({mode})", "seconds": seconds}
-             for name, mode, seconds in [("00_setup", "smoke", 5.04), ("01_mnist", "smoke", 7.0),
-                                         ("06_learning_rate", "full", 201.26)]]  # fmt: skip
+    rows += [
+        {"measure": f"notebook {name} ({mode})", "seconds": seconds}
+        for name, mode, seconds in [
+            ("00_setup", "smoke", 5.04),
+            ("01_mnist", "smoke", 7.0),
+            ("06_learning_rate", "full", 201.26),
+        ]
+    ]
     assert gpu.figures(rows, gpu.FP16, seconds=1.0)["notebooks_failed"] == []
-    rows.append({"measure": "notebook 02_first (smoke)", "seconds": math.nan,
-                 "error": "CellExecutionError: ..."})  # fmt: skip
+    rows.append(
+        {
+            "measure": "notebook 02_first (smoke)",
+            "seconds": math.nan,
+            "error": "CellExecutionError: ...",
+        }
+    )
     figures = gpu.figures(rows, gpu.mixed_precision("cpu"), seconds=300.04)
     assert figures["fast_seconds_to_99"] == 0.4 and figures["fast_accuracy"] == 0.991
     assert figures["best_seconds_to_99_5"] is None and figures["best_accuracy"] == 0.9948

@@ -35,8 +35,15 @@ def checkpoint(tmp_path_factory) -> Path:
 
 
 def export(checkpoint: Path, out: Path | str, fmt: str = "torchscript"):
-    return run_cli("export", "--checkpoint", str(checkpoint), "--format", fmt, "--out", str(out),
-                   "--json")  # fmt: skip
+    return run_cli(
+        *"export --checkpoint".split(),
+        str(checkpoint),
+        "--format",
+        fmt,
+        "--out",
+        str(out),
+        "--json",
+    )
 
 
 # Export never replaces what it did not write itself.
@@ -48,7 +55,7 @@ def export(checkpoint: Path, out: Path | str, fmt: str = "torchscript"):
         ("digits.csv", b"label,pixel0\n1,0\n"),
         ("photo.png", b"\x89PNG\r\n\x1a\n" + bytes(64)),
         ("notes.txt", b"my notes\n"),
-    ],  # fmt: skip
+    ],
 )
 def test_export_refuses_to_overwrite_a_users_file(checkpoint, tmp_path, name, content):
     target = tmp_path / name
@@ -163,8 +170,8 @@ def test_a_checkpoint_whose_tensors_claim_more_than_it_stores(checkpoint, tmp_pa
     torch.save(payload, bomb)
     assert bomb.stat().st_size < 1 << 20
     limit = 6 << 30  # torch itself maps about 3 GiB of address space; the bomb asks for 16
-    result = subprocess.run([sys.executable, "-c", CHECKPOINT_BOMB, str(bomb), str(limit)],
-                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    command = [sys.executable, "-c", CHECKPOINT_BOMB, str(bomb), str(limit)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert "refused:" in result.stdout, result.stderr[-2000:]
     assert "stores 4 bytes for it" in result.stdout and first in result.stdout
 
@@ -211,8 +218,8 @@ def test_duplicate_class_names_in_a_checkpoint(checkpoint, tmp_path):
 
 def test_a_model_of_other_classes_is_not_scored_on_digits(checkpoint, tmp_path):
     payload = torch.load(checkpoint, weights_only=True)
-    payload["classes"] = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                          "Sneaker", "Bag", "Ankle boot"]  # fmt: skip
+    clothes = "T-shirt,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle boot"
+    payload["classes"] = clothes.split(",")
     fashion = tmp_path / "fashion.pt"
     torch.save(payload, fashion)
     result = run_cli("evaluate", "--checkpoint", str(fashion), "--source", "digits")
@@ -237,8 +244,9 @@ def test_resume_from_a_truncated_last_checkpoint_says_so(tmp_path):
     )
     last = tmp_path / "run.last.pt"
     last.write_bytes(last.read_bytes()[:-500])
-    result = run_cli(*TRAIN, "--arch", "mlp", "--epochs", "2", "--limit", "300",
-                     "--out", str(out), "--resume")  # fmt: skip
+    result = run_cli(
+        *TRAIN, *"--arch mlp --epochs 2 --limit 300 --out".split(), str(out), "--resume"
+    )
     assert_refused(result, "cannot resume", str(last), "damaged")
 
 
@@ -289,15 +297,16 @@ def test_the_lock_is_held_from_the_moment_its_file_exists(tmp_path):
 
 @pytest.mark.parametrize("validation", ["0", "1", "nan", "1.5", "-0.1"])
 def test_validation_must_be_a_fraction(tmp_path, validation):
-    result = run_cli(*TRAIN, "--recipe", "fast", "--validation", validation,
-                     "--out", str(tmp_path / "x.pt"))  # fmt: skip
+    result = run_cli(
+        *TRAIN, *"--recipe fast --validation".split(), validation, "--out", str(tmp_path / "x.pt")
+    )
     assert_refused(result, "--validation must be a fraction between 0 and 1")
 
 
 @pytest.mark.parametrize("seed", ["-1", str(2**70)])
 def test_seed_out_of_range_is_named_before_loading(tmp_path, seed):
-    result = run_cli(*TRAIN, "--recipe", "fast", "--seed", seed, "--data", str(tmp_path / "none"),
-                     "--out", str(tmp_path / "x.pt"))  # fmt: skip
+    paths = ["--data", str(tmp_path / "none"), "--out", str(tmp_path / "x.pt")]
+    result = run_cli(*TRAIN, "--recipe", "fast", "--seed", seed, *paths)
     assert_refused(result, "--seed must be a whole number from 0 to 4294967295")
 
 
@@ -308,8 +317,8 @@ def test_limit_one_names_the_limit(tmp_path):
 
 def test_finetune_with_no_epochs_is_refused(checkpoint, tmp_path):
     out = tmp_path / "t.pt"
-    result = run_cli("finetune", "--checkpoint", str(checkpoint), "--images", str(tmp_path),
-                     "--source", "digits", "--epochs", "0", "--out", str(out))  # fmt: skip
+    paths = ["--checkpoint", str(checkpoint), "--images", str(tmp_path), "--out", str(out)]
+    result = run_cli("finetune", "--source", "digits", "--epochs", "0", *paths)
     assert_refused(result, "--epochs must be at least 1")
     assert not out.exists()
 
@@ -328,8 +337,8 @@ def test_warnings_are_not_printed_beside_the_error_line(tmp_path):
 def test_finetune_never_overwrites_a_users_file(checkpoint, tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("my notes\n")
-    result = run_cli("finetune", "--checkpoint", str(checkpoint), "--images", str(tmp_path),
-                     "--source", "digits", "--out", str(notes))  # fmt: skip
+    paths = ["--checkpoint", str(checkpoint), "--images", str(tmp_path), "--out", str(notes)]
+    result = run_cli("finetune", "--source", "digits", *paths)
     assert_refused(result, str(notes), "refusing to overwrite")
     assert notes.read_text() == "my notes\n"
 
@@ -359,9 +368,12 @@ def test_the_reading_commands_write_nothing(checkpoint, tmp_path, monkeypatch):
     image.save(picture)
     monkeypatch.chdir(tmp_path)
     before = {p: p.stat().st_mtime_ns for p in [*tmp_path.rglob("*"), checkpoint]}
-    for args in (("info", "--source", "digits"), ("recipes",),
-                 ("evaluate", "--checkpoint", str(checkpoint), "--source", "digits"),
-                 ("predict", "--checkpoint", str(checkpoint), str(picture))):  # fmt: skip
+    for args in (
+        ("info", "--source", "digits"),
+        ("recipes",),
+        ("evaluate", "--checkpoint", str(checkpoint), "--source", "digits"),
+        ("predict", "--checkpoint", str(checkpoint), str(picture)),
+    ):
         run_cli(*args)
     after = {p: p.stat().st_mtime_ns for p in [*tmp_path.rglob("*"), checkpoint]}
     assert after == before

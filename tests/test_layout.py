@@ -72,3 +72,50 @@ def test_the_check_finds_every_kind_of_import(tmp_path):
         "tests.test_cli",
         "tests.test_panel",
     ]
+
+
+# The size rule of the style guide, for every Python file of the project (issue 22): a function
+# fits on a screen, a module stays readable in one sitting.
+MAX_FUNCTION_LINES, MAX_MODULE_LINES = 60, 400
+PROJECT = TESTS.parent
+CHECKED = ("mnist_course", "benchmarks", "tests", ".ci")
+
+
+def oversized(path: Path) -> list[str]:
+    """What in the file at ``path`` breaks the size rule: the module, or functions and methods,
+    nested ones included, each with its length in lines from ``def`` to its last line (its
+    docstring counted, not its decorators: an exercise's decorator holds the task's text)."""
+    source = path.read_text(encoding="utf-8")
+    found = []
+    if (lines := len(source.splitlines())) > MAX_MODULE_LINES:
+        found.append(f"the module: {lines} lines")
+    for node in ast.walk(ast.parse(source, filename=str(path))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            length = (node.end_lineno or node.lineno) - node.lineno + 1
+            if length > MAX_FUNCTION_LINES:
+                found.append(f"{node.name}(): {length} lines")
+    return found
+
+
+def test_every_function_fits_on_a_screen_and_every_module_under_400_lines():
+    files = [path for folder in CHECKED for path in sorted((PROJECT / folder).rglob("*.py"))]
+    assert len(files) > 50, "the project's Python files were not found"
+    offenders = {str(p.relative_to(PROJECT)): found for p in files if (found := oversized(p))}
+    assert offenders == {}, (
+        f"functions over {MAX_FUNCTION_LINES} lines or modules over {MAX_MODULE_LINES}: split "
+        f"them: {offenders}"
+    )
+
+
+def test_the_size_check_finds_long_functions_methods_and_modules(tmp_path):
+    body = "".join(f"    x{i} = {i}\n" for i in range(59))
+    source = tmp_path / "example.py"
+    source.write_text(
+        f"def fits():\n{body}\n"  # 60 lines
+        f"@staticmethod\ndef decorated():\n{body}\n"  # 60 lines and its decorator
+        f"def longer():\n{body}    y = 1\n"  # 61 lines
+        f"class A:\n    def method(self):\n    {body.replace(chr(10), chr(10) + '    ')}    y = 1\n"
+    )
+    assert oversized(source) == ["longer(): 61 lines", "method(): 61 lines"]
+    source.write_text("x = 1\n" * 401)
+    assert oversized(source) == ["the module: 401 lines"]

@@ -22,25 +22,46 @@ EXPECTED_PARAMETERS = {
     "mlp": dense(784, 128) + dense(128, 64) + dense(64, 10),
     "cnn3": conv(1, 32, 3) + conv(32, 64, 3) + dense(64 * 5 * 5, 128) + dense(128, 10),
     "cnn5": conv(1, 32, 5) + conv(32, 64, 5) + dense(64 * 7 * 7, 1024) + dense(1024, 10),
-    "cnn3conv": conv(1, 32, 3) + conv(32, 64, 3) + conv(64, 128, 3)
-    + dense(128 * 3 * 3, 128) + dense(128, 10),
-    "bncnn": conv(1, 32, 3, False) + conv(32, 64, 3, False) + conv(64, 128, 3, False)
-    + BATCH_NORM * (32 + 64 + 128) + dense(128 * 3 * 3, 128) + dense(128, 10),
-    "mlp_ln": dense(784, 256) + BATCH_NORM * 256 + dense(256, 128) + BATCH_NORM * 128
+    "cnn3conv": conv(1, 32, 3)
+    + conv(32, 64, 3)
+    + conv(64, 128, 3)
+    + dense(128 * 3 * 3, 128)
     + dense(128, 10),
-    "mlp_ln_softmax": dense(784, 256) + BATCH_NORM * 256 + dense(256, 128) + BATCH_NORM * 128
+    "bncnn": conv(1, 32, 3, False)
+    + conv(32, 64, 3, False)
+    + conv(64, 128, 3, False)
+    + BATCH_NORM * (32 + 64 + 128)
+    + dense(128 * 3 * 3, 128)
+    + dense(128, 10),
+    "mlp_ln": dense(784, 256)
+    + BATCH_NORM * 256
+    + dense(256, 128)
+    + BATCH_NORM * 128
+    + dense(128, 10),
+    "mlp_ln_softmax": dense(784, 256)
+    + BATCH_NORM * 256
+    + dense(256, 128)
+    + BATCH_NORM * 128
     + dense(128, 10),
     "net1": dense(784, 512) + dense(512, 256) + dense(256, 10),
     # R4's Net2, the PyTorch MNIST example: 28 -5x5-> 24 -pool-> 12 -5x5-> 8 -pool-> 4
     "net2": conv(1, 10, 5) + conv(10, 20, 5) + dense(20 * 4 * 4, 50) + dense(50, 10),
     # R4's Net3 (Kaggle): 28 -5x5-> 24 -5x5-> 20 -pool-> 10 -5x5-> 6 -pool-> 3
-    "net3": conv(1, 32, 5) + conv(32, 32, 5) + conv(32, 64, 5)
-    + dense(64 * 3 * 3, 256) + dense(256, 10),
-    "fast": conv(1, 16, 5, False) + conv(16, 32, 5, False) + BATCH_NORM * (16 + 32)
+    "net3": conv(1, 32, 5)
+    + conv(32, 32, 5)
+    + conv(32, 64, 5)
+    + dense(64 * 3 * 3, 256)
+    + dense(256, 10),
+    "fast": conv(1, 16, 5, False)
+    + conv(16, 32, 5, False)
+    + BATCH_NORM * (16 + 32)
     + dense(32 * 4 * 4, 10),
-    "padnet": conv(1, 16, 5, False) + conv(16, 32, 5, False) + BATCH_NORM * (16 + 32)
-    + dense(32 * 4 * 4, 256) + dense(256, 10),
-}  # fmt: skip
+    "padnet": conv(1, 16, 5, False)
+    + conv(16, 32, 5, False)
+    + BATCH_NORM * (16 + 32)
+    + dense(32 * 4 * 4, 256)
+    + dense(256, 10),
+}
 
 
 def test_every_architecture_is_checked():
@@ -66,8 +87,11 @@ def test_reference_architectures_have_the_reports_layers():
     kinds = lambda name: [type(m).__name__ for m in build_model(name)]  # noqa: E731
     cnn3, cnn5 = kinds("cnn3"), kinds("cnn5")
     assert cnn3.count("Conv2d") == 2 and cnn3.count("MaxPool2d") == 2 and cnn3.count("Linear") == 2
-    assert all(m.kernel_size == (3, 3) for m in build_model("cnn3") if hasattr(m, "kernel_size")
-               and isinstance(m, torch.nn.Conv2d))  # fmt: skip
+    assert all(
+        m.kernel_size == (3, 3)
+        for m in build_model("cnn3")
+        if hasattr(m, "kernel_size") and isinstance(m, torch.nn.Conv2d)
+    )
     assert {m.p for m in build_model("cnn3") if isinstance(m, torch.nn.Dropout)} == {0.2}
     assert cnn5.count("Conv2d") == 2 and cnn5.count("Linear") == 2
     assert {m.p for m in build_model("cnn5") if isinstance(m, torch.nn.Dropout)} == {0.5}

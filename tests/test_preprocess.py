@@ -208,8 +208,11 @@ def _cut_out_card(ink: int, paper: int, hidden: tuple[int, int, int]) -> Image.I
 
 
 @pytest.mark.parametrize("hidden", [(0, 0, 0), (255, 255, 255)], ids=["black", "white"])
-@pytest.mark.parametrize(("ink", "paper"), [(0, 255), (20, 200), (250, 30)],
-                         ids=["white-card", "grey-card", "chalk-board"])  # fmt: skip
+@pytest.mark.parametrize(
+    ("ink", "paper"),
+    [(0, 255), (20, 200), (250, 30)],
+    ids=["white-card", "grey-card", "chalk-board"],
+)
 def test_a_cut_out_card_is_read_by_its_ink_not_its_outline(tmp_path, hidden, ink, paper):
     reference = to_mnist_style(draw_digit("7"))
     picture = _cut_out_card(ink, paper, hidden)
@@ -315,8 +318,12 @@ def test_an_upload_that_is_not_a_picture_names_the_file():
 
 def test_predict_refuses_a_speck_and_a_strip_with_one_error_line(digits, tmp_path):
     checkpoint = tmp_path / "tiny.pt"
-    train(get_recipe("fast").replace(epochs=1), digits.train.head(200), checkpoint=checkpoint,
-          progress=False)  # fmt: skip
+    train(
+        get_recipe("fast").replace(epochs=1),
+        digits.train.head(200),
+        checkpoint=checkpoint,
+        progress=False,
+    )
     speck = np.full((100, 100), 255, dtype=np.uint8)
     speck[50, 50] = 0
     Image.fromarray(speck).save(tmp_path / "speck.png")

@@ -60,8 +60,16 @@ def test_report_specific_settings():
     assert r1.momentum > 0
     assert r3.train_fraction == 0.8  # R3's 12,000-image validation hold-out
     corrected = RECIPES["mlp_ln-sgd"]
-    assert corrected.replace(name=r3.name, arch=r3.arch, report="R3",
-                             report_accuracy=r3.report_accuracy, notes=r3.notes) == r3  # fmt: skip
+    assert (
+        corrected.replace(
+            name=r3.name,
+            arch=r3.arch,
+            report="R3",
+            report_accuracy=r3.report_accuracy,
+            notes=r3.notes,
+        )
+        == r3
+    )
     assert RECIPES["net3-b16"].scheduler is None  # R4 states no schedule
 
 
@@ -81,9 +89,21 @@ def test_recipes_command_json():
     rows = last_json(run_cli("recipes", "--json"))["recipes"]
     assert isinstance(rows, list) and [row["name"] for row in rows] == list(RECIPES)
     keys = {
-        "name", "report", "arch", "parameters", "optimizer", "lr", "momentum", "batch_size",
-        "epochs", "scheduler", "normalization", "augment", "drop_last", "report_accuracy",
-    }  # fmt: skip
+        "name",
+        "report",
+        "arch",
+        "parameters",
+        "optimizer",
+        "lr",
+        "momentum",
+        "batch_size",
+        "epochs",
+        "scheduler",
+        "normalization",
+        "augment",
+        "drop_last",
+        "report_accuracy",
+    }
     by_name = {row["name"]: row for row in rows}
     for row in rows:
         assert keys <= set(row)
@@ -123,10 +143,13 @@ def test_train_command_honours_train_fraction(tmp_path, monkeypatch):
 
     real_train = cli.train
     monkeypatch.setattr(cli, "train", recording_train)
-    summary = last_json(run_cli(
-        "train", "--recipe", "cnn3conv-sgdm", "--epochs", "1", "--source", "digits",
-        "--out", str(tmp_path / "r0.pt"), "--no-progress", "--json",
-    ))  # fmt: skip
+    summary = last_json(
+        run_cli(
+            *"train --recipe cnn3conv-sgdm --epochs 1 --source digits --out".split(),
+            str(tmp_path / "r0.pt"),
+            *"--no-progress --json".split(),
+        )
+    )
     train_images, val_images = seen["sizes"]
     assert train_images + val_images == 1437  # scikit-learn digits' training split
     assert abs(train_images - 0.2 * 1437) <= 1

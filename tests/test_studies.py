@@ -53,8 +53,11 @@ def test_grid_search_picks_the_best_combination(parts):
     study = studies.grid_search(MLP, *parts, {"lr": [0.003, 0.1], "batch_size": [16, 64]})
     assert len(study.runs) == 4
     assert set(zip(study.runs["lr"], study.runs["batch_size"], strict=True)) == {
-        (0.003, 16), (0.003, 64), (0.1, 16), (0.1, 64)
-    }  # fmt: skip
+        (0.003, 16),
+        (0.003, 64),
+        (0.1, 16),
+        (0.1, 64),
+    }
     best = study.best()
     top = study.runs.loc[study.runs["val_accuracy"].idxmax()]
     assert (best["lr"], best["batch_size"]) == (top["lr"], top["batch_size"])
@@ -197,8 +200,9 @@ def test_lr_range_test_grows_the_rate_every_batch_and_puts_the_model_back(digits
     torch.manual_seed(0)
     model = build_model("mlp")
     before = {name: tensor.clone() for name, tensor in model.state_dict().items()}
-    curve = studies.lr_range_test(model, range_test_batches(digits), start=1e-4, end=1.0,
-                                  steps=50, stop_factor=math.inf)  # fmt: skip
+    curve = studies.lr_range_test(
+        model, range_test_batches(digits), start=1e-4, end=1.0, steps=50, stop_factor=math.inf
+    )
     assert list(curve.columns) == ["step", "lr", "loss", "smoothed_loss"]
     assert len(curve) == 50, "30 batches, then the loader again: 50 steps"
     assert curve["lr"].iloc[0] == pytest.approx(1e-4) and curve["lr"].iloc[-1] == pytest.approx(1)
@@ -214,8 +218,9 @@ def test_lr_range_test_stops_once_the_loss_blows_up(digits):
     torch.manual_seed(0)
     model = build_model("mlp")
     optimizer = torch.optim.SGD(model.parameters(), lr=0.03, momentum=0.9)
-    curve = studies.lr_range_test(model, range_test_batches(digits), start=1e-3, end=1e4,
-                                  steps=100, optimizer=optimizer)  # fmt: skip
+    curve = studies.lr_range_test(
+        model, range_test_batches(digits), start=1e-3, end=1e4, steps=100, optimizer=optimizer
+    )
     assert 5 < len(curve) < 100, "stopped early: the rate ran far past what trains"
     last = curve["smoothed_loss"].iloc[-1]
     lowest = curve["smoothed_loss"].iloc[:-1].min()

@@ -121,8 +121,14 @@ def test_interrupt_keeps_best_and_resume_finishes_exactly(parts, tmp_path):
     per_epoch = math.ceil(len(train_part) / recipe.batch_size)
     torch.manual_seed(recipe.seed)  # the same initial weights train() would draw
     stopped_model = press_stop_at(build_model("fast"), call=2 * per_epoch + 5)  # inside epoch 3
-    stopped = train(recipe, train_part, validation, model=stopped_model,
-                    checkpoint=tmp_path / "run.pt", progress=False)  # fmt: skip
+    stopped = train(
+        recipe,
+        train_part,
+        validation,
+        model=stopped_model,
+        checkpoint=tmp_path / "run.pt",
+        progress=False,
+    )
     assert stopped.status == "interrupted"
     assert stopped.history["epoch"].tolist() == [1, 2]
     best = load_checkpoint(tmp_path / "run.pt")
@@ -130,8 +136,9 @@ def test_interrupt_keeps_best_and_resume_finishes_exactly(parts, tmp_path):
     for name, value in stopped.model.state_dict().items():
         torch.testing.assert_close(value, best.model.state_dict()[name])
 
-    resumed = train(recipe, train_part, validation, checkpoint=tmp_path / "run.pt",
-                    resume=True, progress=False)  # fmt: skip
+    resumed = train(
+        recipe, train_part, validation, checkpoint=tmp_path / "run.pt", resume=True, progress=False
+    )
     assert resumed.status == "completed"
     assert resumed.history["epoch"].tolist() == [1, 2, 3, 4]
 
@@ -148,8 +155,9 @@ def test_interrupt_keeps_best_and_resume_finishes_exactly(parts, tmp_path):
 def test_a_new_run_never_reports_an_old_runs_checkpoint(parts, tmp_path):
     train(SMALL.replace(epochs=1), *parts, checkpoint=tmp_path / "run.pt", progress=False)
     stopped_at_once = press_stop_at(build_model("fast"), call=1)
-    fresh = train(SMALL, *parts, model=stopped_at_once, checkpoint=tmp_path / "run.pt",
-                  progress=False)  # fmt: skip
+    fresh = train(
+        SMALL, *parts, model=stopped_at_once, checkpoint=tmp_path / "run.pt", progress=False
+    )
     assert fresh.status == "interrupted"
     assert fresh.checkpoint is None and fresh.last_checkpoint is None, "those files are older"
 
@@ -184,8 +192,15 @@ def test_divergence_is_a_status_not_an_exception(parts):
     ],
 )
 def test_optimizers_and_schedules(parts, optimizer, scheduler, args):
-    recipe = Recipe("combo", "mlp", optimizer, lr=1.0 if optimizer == "adadelta" else 0.01,
-                    epochs=3, scheduler=scheduler, scheduler_args=args)  # fmt: skip
+    recipe = Recipe(
+        "combo",
+        "mlp",
+        optimizer,
+        lr=1.0 if optimizer == "adadelta" else 0.01,
+        epochs=3,
+        scheduler=scheduler,
+        scheduler_args=args,
+    )
     result = train(recipe, *parts, progress=False)
     assert result.status == "completed" and result.best_score > 0.5
     if scheduler == "step":

@@ -22,8 +22,15 @@ def close_figures():
 
 
 def test_every_plot_returns_its_figure(digits):
-    history = pd.DataFrame({"epoch": [1, 2], "train_loss": [1.0, 0.5], "val_loss": [1.1, 0.6],
-                            "train_accuracy": [0.6, 0.8], "val_accuracy": [0.5, 0.7]})  # fmt: skip
+    history = pd.DataFrame(
+        {
+            "epoch": [1, 2],
+            "train_loss": [1.0, 0.5],
+            "val_loss": [1.1, 0.6],
+            "train_accuracy": [0.6, 0.8],
+            "val_accuracy": [0.5, 0.7],
+        }
+    )
     matrix = np.arange(100).reshape(10, 10)
     figures = [
         plots.plot_samples(digits.train, per_class=3),
@@ -43,7 +50,7 @@ def test_every_plot_returns_its_figure(digits):
                     "confidence": [0.9, 0.8],
                 }
             ),
-        ),  # fmt: skip
+        ),
     ]
     assert all(isinstance(figure, Figure) for figure in figures)
     samples = figures[0]
@@ -82,8 +89,9 @@ def test_the_confusion_matrix_shows_its_mistakes_on_their_own_scale():
 
 
 def test_misread_digits_are_titled_in_readable_type(digits):
-    mistakes = pd.DataFrame({"index": [0, 1], "true": ["4", "7"], "predicted": ["9", "2"],
-                             "confidence": [0.9912, 0.6]})  # fmt: skip
+    mistakes = pd.DataFrame(
+        {"index": [0, 1], "true": ["4", "7"], "predicted": ["9", "2"], "confidence": [0.9912, 0.6]}
+    )
     figure = plots.plot_misclassified(digits.test, mistakes)
     titles = [axes.title for axes in figure.axes if axes.get_title()]
     assert [t.get_text() for t in titles] == ["4 read as 9\n99.12%", "7 read as 2\n60.00%"]
@@ -91,8 +99,14 @@ def test_misread_digits_are_titled_in_readable_type(digits):
 
 
 def test_study_plot_marks_diverged_runs():
-    runs = pd.DataFrame({"lr": [0.01, 0.1, 10.0], "val_accuracy": [0.8, 0.9, np.nan],
-                         "status": ["completed", "completed", "diverged"], "seed": 0})  # fmt: skip
+    runs = pd.DataFrame(
+        {
+            "lr": [0.01, 0.1, 10.0],
+            "val_accuracy": [0.8, 0.9, np.nan],
+            "status": ["completed", "completed", "diverged"],
+            "seed": 0,
+        }
+    )
     figure = plots.plot_study(runs, "lr")
     axes = figure.axes[0]
     assert axes.get_xscale() == "log"
@@ -101,8 +115,14 @@ def test_study_plot_marks_diverged_runs():
 
 
 def test_study_plots_read_in_words_with_a_tick_per_setting_tried():
-    runs = pd.DataFrame({"batch_size": [16, 32, 256, 1024], "val_accuracy": [0.97, 0.96, 0.9, 0.8],
-                         "status": "completed", "seed": 0})  # fmt: skip
+    runs = pd.DataFrame(
+        {
+            "batch_size": [16, 32, 256, 1024],
+            "val_accuracy": [0.97, 0.96, 0.9, 0.8],
+            "status": "completed",
+            "seed": 0,
+        }
+    )
     figure = plots.plot_study(runs, "batch_size", log_x=True)
     figure.canvas.draw()
     axes = figure.axes[0]
@@ -110,9 +130,15 @@ def test_study_plots_read_in_words_with_a_tick_per_setting_tried():
     assert [t.get_text() for t in axes.get_xticklabels()] == ["16", "32", "256", "1,024"]
     assert axes.get_xlabel() == "batch size"
     assert [t.get_text() for t in axes.get_yticklabels()][-1].endswith("%")
-    histories = pd.DataFrame({"lr": [0.01, 0.01, 10.0], "seed": 0, "epoch": [1, 2, 1],
-                              "train_loss": [2.1, 0.6, np.nan],
-                              "val_loss": [2.0, 0.5, np.nan]})  # fmt: skip
+    histories = pd.DataFrame(
+        {
+            "lr": [0.01, 0.01, 10.0],
+            "seed": 0,
+            "epoch": [1, 2, 1],
+            "train_loss": [2.1, 0.6, np.nan],
+            "val_loss": [2.0, 0.5, np.nan],
+        }
+    )
     curves = plots.plot_study_curves(histories, "lr").axes[0]
     assert curves.get_title() == "validation loss for each learning rate"
     legend = curves.get_legend()

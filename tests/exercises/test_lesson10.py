@@ -81,12 +81,20 @@ def context() -> dict[str, Any]:
         "changes": {"train": 0.412, "eval": 0.0},
         "rows": [
             {"augmentation": "none", "test": 0.990, "other writers": 0.80, "distorted test": 0.70},
-            {"augmentation": "affine", "test": 0.992, "other writers": 0.84,
-             "distorted test": 0.95},
-            {"augmentation": "affine+elastic", "test": 0.989, "other writers": 0.86,
-             "distorted test": 0.93},
+            {
+                "augmentation": "affine",
+                "test": 0.992,
+                "other writers": 0.84,
+                "distorted test": 0.95,
+            },
+            {
+                "augmentation": "affine+elastic",
+                "test": 0.989,
+                "other writers": 0.86,
+                "distorted test": 0.93,
+            },
         ],
-    }  # fmt: skip
+    }
 
 
 class TestEveryExercise(ExerciseContract):
