@@ -37,8 +37,8 @@ from .training import (
     train,
     update_metrics,
 )
+from .training.checkpoint import check_output_path
 from .training.finetune import check_ready, finetune, load_own_digits
-from .training.run import check_output_path
 
 EXIT_BAD_INPUT = 2
 

@@ -13,11 +13,11 @@ from mnist_course.training import finetune as finetune_module
 from mnist_course.training import load_checkpoint
 from mnist_course.training.finetune import (
     HOLDOUT,
-    MNIST_VALIDATION,
     OWN_VALIDATION,
     check_ready,
     choose_epoch,
     load_own_digits,
+    mnist_validation_size,
     split_own,
 )
 from mnist_course.training.finetune import finetune as finetune_own
@@ -189,7 +189,7 @@ def test_the_report_says_where_the_model_was_written_and_what_it_mixed_in(base, 
     report = finetune_own(load_checkpoint(base).model, own, splits, epochs=1, checkpoint=out)
     assert report.checkpoint == out and out.is_file()
     assert report.as_dict()["checkpoint"] == str(out) and "model" not in report.as_dict()
-    pool = len(splits.train) - MNIST_VALIDATION  # fewer than MNIST_MIX: all of it
+    pool = len(splits.train) - mnist_validation_size(len(splits.train))  # under MNIST_MIX: all
     assert report.mnist_mixed_in == pool and report.model.card["trained_on"].startswith(f"{pool} ")
     saved = load_checkpoint(out).model.card
     assert saved["test_accuracy"] == report.mnist_test_accuracy_after
@@ -286,7 +286,8 @@ def test_the_epoch_reads_your_pictures_best_while_mnist_stays_within_the_margin(
     best_within = _scores((0.9, 0.995), (1.0, 0.991), (1.0, 0.989))
     assert choose_epoch(best_within, floor) == 2, "epoch 3 reads yours as well but loses MNIST"
     assert choose_epoch(_scores((0.9, 0.995), (0.9, 0.996), (0.8, 0.999)), floor) == 2
-    assert choose_epoch(_scores((1.0, 0.995), (1.0, 0.995)), floor) == 1, "a tie: the earlier"
+    assert choose_epoch(_scores((1.0, 0.995), (1.0, 0.995)), floor) == 2, "a tie: the later"
+    assert choose_epoch(_scores((1.0, 0.996), (1.0, 0.995)), floor) == 1, "then the better on MNIST"
     assert choose_epoch(_scores((1.0, 0.98), (0.5, 0.985)), floor) == 2, "none keeps MNIST"
     nothing_to_choose_with = _scores((math.nan, 0.992), (math.nan, 0.995), (math.nan, 0.991))
     assert choose_epoch(nothing_to_choose_with, floor) == 2, "MNIST alone, as before"

@@ -4,7 +4,9 @@ A checkpoint is a plain dictionary of tensors, numbers, strings, lists and dicts
 ``torch.save``: the architecture's name, the classes, the normalisation, the recipe, the history
 and the metrics sit beside the weights, so ``load_checkpoint`` rebuilds a ready-to-use model from
 the file alone. Loading uses ``torch.load(weights_only=True)``, which refuses any pickled Python
-object: opening a checkpoint never runs code.
+object: opening a checkpoint never runs code. ``check_output_path`` refuses, before any training,
+a path whose file is not a checkpoint of this course; ``update_metrics`` adds scores to a saved
+file. What a run saves after every epoch, and resuming from it, is ``run.py``'s ``Run``.
 """
 
 from __future__ import annotations
@@ -251,3 +253,24 @@ def load_checkpoint(
         epoch=epoch,
         training_state=payload.get("training_state"),
     )
+
+
+def check_output_path(path: str | os.PathLike[str]) -> Path:
+    """Refuse, before any training, a checkpoint path that would fail or destroy something."""
+    if not str(path).strip():
+        raise CourseError("the checkpoint path is empty: give a file name such as runs/model.pt")
+    path = Path(path)
+    for target in (path, last_checkpoint_path(path)):
+        if target.is_dir():
+            raise CourseError(f"{target}: is a folder; give a file name such as {target}/model.pt")
+        if target.exists():
+            try:
+                read_checkpoint(target)
+            except CheckpointError as exc:
+                reason = str(exc).removeprefix(f"{target}: ")
+                raise CourseError(
+                    f"{target}: exists and cannot be read as a checkpoint of this course "
+                    f"({reason}); refusing to overwrite it (choose another path, or move the "
+                    "file away first)"
+                ) from exc
+    return path

@@ -32,6 +32,7 @@ from ..data.normalization import Normalization, compute_normalization
 from ..images.augment import AUGMENTATIONS
 from ..models import build_model
 from ..models.classifier import Classifier
+from .checkpoint import check_output_path
 from .engine import (
     DIVERGENCE_CHECK_EVERY,
     Diverged,
@@ -43,7 +44,7 @@ from .engine import (
 )
 from .optim import Schedule, make_optimizer
 from .recipes import Recipe, get_recipe
-from .run import Run, TrainResult, check_output_path, data_fingerprint
+from .run import Run, TrainResult, data_fingerprint
 
 
 @dataclass

@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
-import os
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -85,27 +84,6 @@ class TrainResult:
     @property
     def epochs_run(self) -> int:
         return len(self.history)
-
-
-def check_output_path(path: str | os.PathLike[str]) -> Path:
-    """Refuse, before any training, a checkpoint path that would fail or destroy something."""
-    if not str(path).strip():
-        raise CourseError("the checkpoint path is empty: give a file name such as runs/model.pt")
-    path = Path(path)
-    for target in (path, last_checkpoint_path(path)):
-        if target.is_dir():
-            raise CourseError(f"{target}: is a folder; give a file name such as {target}/model.pt")
-        if target.exists():
-            try:
-                read_checkpoint(target)
-            except CheckpointError as exc:
-                reason = str(exc).removeprefix(f"{target}: ")
-                raise CourseError(
-                    f"{target}: exists and cannot be read as a checkpoint of this course "
-                    f"({reason}); refusing to overwrite it (choose another path, or move the "
-                    "file away first)"
-                ) from exc
-    return path
 
 
 def data_fingerprint(train: DigitDataset, validation: DigitDataset | None) -> dict[str, str]:

@@ -52,8 +52,9 @@ from ..training import (
     save_checkpoint,
     train,
 )
+from ..training.checkpoint import check_output_path
 from ..training.loop import EpochEnd
-from ..training.run import TrainResult, check_output_path
+from ..training.run import TrainResult
 from .display import LiveWidget, plain
 
 PANEL_RECIPES = ("fast", "pad", "mlp-sgd", "cnn3-sgd", "cnn5-adam", "best")
