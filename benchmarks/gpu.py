@@ -47,8 +47,8 @@ SEEDS = (0, 1, 2)
 FAST_TARGET, BEST_TARGET = 0.99, 0.995
 FP16 = MixedPrecision(torch.float16, grad_scaler=True)
 """What ``mixed_precision`` picks on a GPU below compute capability 8.0, e.g. Colab's T4."""
-LONGEST = ("04", "06", "07", "10")
-"""The lessons that take longest in full mode on a GPU (3-6 minutes each on an H200)."""
+LONGEST = ("04", "05", "07", "10")
+"""The lessons that take longest in full mode on 2 CPU cores (169-273 s each, 2026-12-02)."""
 NO_GPU = (
     "GPU check: no CUDA GPU here (torch.cuda.is_available() is False), so nothing was measured; "
     "run `make gpu-check` where a GPU is at hand"
