@@ -29,6 +29,8 @@ from mnist_course.training import evaluate, get_recipe, load_checkpoint, train
 from mnist_course.training.finetune import finetune, load_own_digits
 from tests.drawing import PLAIN, Style, write_style
 
+MARKER = PLAIN | {"2": "2-loop", "4": "4-open", "7": "7-serif", "9": "9-curl"}
+"""The marker learner's digits: loops that nearly fill in, a looped 2, an open 4, a serif 7."""
 STYLES = (
     # The learner of the issue: a thick pen leaning forward, a 1 with a short flag (read as a 1
     # or a 7), a crossed 7, a closed 4 and a 9 with a straight stem.
@@ -42,7 +44,7 @@ STYLES = (
     # A marker leaning back: loops that nearly fill in, a looped 2, an open 4, a 7 with a serif.
     Style(
         "marker",
-        PLAIN | {"2": "2-loop", "4": "4-open", "7": "7-serif", "9": "9-curl"},
+        MARKER,
         pen=0.32,
         slant=-0.15,
         jitter=0.07,
@@ -50,7 +52,7 @@ STYLES = (
     # The same marker, less steady: more of its drawings are hard to read for anyone.
     Style(
         "marker, shaky",
-        PLAIN | {"2": "2-loop", "4": "4-open", "7": "7-serif", "9": "9-curl"},
+        MARKER,
         pen=0.32,
         slant=-0.15,
         jitter=0.09,
