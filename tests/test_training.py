@@ -152,6 +152,23 @@ def test_interrupt_keeps_best_and_resume_finishes_exactly(parts, tmp_path):
     )
 
 
+def test_resuming_reads_each_checkpoint_once_and_leaves_the_network(trained, monkeypatch):
+    from mnist_course.training import checkpoint
+
+    result, path = trained
+    reads, read = [], checkpoint.read_checkpoint
+    monkeypatch.setattr(checkpoint, "read_checkpoint", lambda p: reads.append(p.name) or read(p))
+    network = build_model("fast")
+    before = {k: v.clone() for k, v in network.state_dict().items()}
+    saved = checkpoint.read_run(path, SMALL, {}, network)
+    assert reads == ["run.last.pt", "run.pt"], "the last checkpoint once, then the best one"
+    assert [row["epoch"] for row in saved.history] == [1, 2, 3, 4]
+    assert saved.best_weights is not None
+    for name, value in result.model.network.state_dict().items():
+        torch.testing.assert_close(saved.best_weights[name], value.cpu())
+    assert all(torch.equal(v, before[k]) for k, v in network.state_dict().items())
+
+
 def test_a_new_run_never_reports_an_old_runs_checkpoint(parts, tmp_path):
     train(SMALL.replace(epochs=1), *parts, checkpoint=tmp_path / "run.pt", progress=False)
     stopped_at_once = press_stop_at(build_model("fast"), call=1)

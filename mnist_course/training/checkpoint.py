@@ -4,13 +4,18 @@ A checkpoint is a plain dictionary of tensors, numbers, strings, lists and dicts
 ``torch.save``: the architecture's name, the classes, the normalisation, the recipe, the history
 and the metrics sit beside the weights, so ``load_checkpoint`` rebuilds a ready-to-use model from
 the file alone. Loading uses ``torch.load(weights_only=True)``, which refuses any pickled Python
-object: opening a checkpoint never runs code. ``check_output_path`` refuses, before any training,
-a path whose file is not a checkpoint of this course; ``update_metrics`` adds scores to a saved
-file. What a run saves after every epoch, and resuming from it, is ``run.py``'s ``Run``.
+object: opening a checkpoint never runs code.
+
+This module owns the checkpoint: the format (``save_checkpoint``, ``load_checkpoint``), what a
+run writes after every epoch and reads back to resume (``save_run``, ``read_run``: the best model
+to ``run.pt``, everything needed to continue to ``run.last.pt``), the scores added after training
+(``update_metrics``) and the refusal to overwrite a file that is not a checkpoint of this course
+(``check_output_path``). A run's bookkeeping between epochs is ``run.py``'s ``Run``.
 """
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import pickle
@@ -210,7 +215,13 @@ def load_checkpoint(
     A model of the course's architectures is rebuilt from its name; for a network of your own
     (saved as architecture ``custom``) pass a freshly built one as ``network``.
     """
-    payload = read_checkpoint(path)
+    return _from_payload(Path(path), read_checkpoint(path), device, network)
+
+
+def _from_payload(
+    path: Path, payload: dict[str, Any], device: torch.device | str, network: nn.Module | None
+) -> Checkpoint:
+    """``load_checkpoint`` on a payload already read (and checked) from ``path``."""
     try:
         arch, classes = str(payload["arch"]), tuple(str(c) for c in payload["classes"])
         normalization = Normalization(**payload["normalization"])
@@ -245,7 +256,7 @@ def load_checkpoint(
         ) from exc
     model = Classifier(network, normalization, classes, arch, card).to(device).eval()
     return Checkpoint(
-        path=Path(path),
+        path=path,
         model=model,
         recipe=recipe,
         history=history,
@@ -274,3 +285,94 @@ def check_output_path(path: str | os.PathLike[str]) -> Path:
                     "file away first)"
                 ) from exc
     return path
+
+
+def save_run(
+    path: Path,
+    model: Classifier,
+    *,
+    recipe: Recipe,
+    history: pd.DataFrame,
+    training_state: dict[str, Any],
+    improved: bool,
+) -> None:
+    """After an epoch: everything to continue the run to ``run.last.pt`` (the optimizer, the
+    schedule, the shuffling, the run's own state, its data's digests: ``training_state``); the
+    model also to ``run.pt`` when the epoch is the best so far."""
+    last = history.iloc[-1]
+    common = {
+        "recipe": recipe,
+        "history": history,
+        "epoch": int(last["epoch"]),
+        "metrics": {k: float(last[k]) for k in ("val_accuracy", "train_accuracy")},
+    }
+    save_checkpoint(last_checkpoint_path(path), model, training_state=training_state, **common)
+    if improved:
+        save_checkpoint(path, model, **common)
+
+
+@dataclass
+class SavedRun:
+    """A run read back to resume: the last epoch's weights and training state, the history, the
+    best epoch's weights (``None`` when no best checkpoint was written)."""
+
+    weights: dict[str, torch.Tensor]
+    training_state: dict[str, Any]
+    history: list[dict]
+    best_weights: dict[str, torch.Tensor] | None
+
+
+def read_run(path: Path, recipe: Recipe, data: dict[str, str], network: nn.Module) -> SavedRun:
+    """Read the run saved at ``path`` to continue it with ``recipe`` on ``data`` (digests);
+    refuses another recipe or other data, naming what changed. ``network`` is not changed."""
+    last = last_checkpoint_path(path)
+    if not last.is_file():
+        raise CheckpointError(f"nothing to resume: {last} does not exist")
+    payload = read_checkpoint(last)
+    try:
+        saved_recipe = Recipe.from_dict(payload["recipe"])
+    except (KeyError, TypeError, ValueError, CourseError) as exc:
+        raise CheckpointError(f"{last}: malformed checkpoint metadata ({exc})") from exc
+    _check_same_run(saved_recipe, recipe, last)  # before the weights: name the real cause
+    saved = _from_payload(last, payload, "cpu", copy.deepcopy(network))
+    state = saved.training_state or {}
+    _check_same_data(state.get("data") or {}, data, last)
+    return SavedRun(
+        weights=saved.model.network.state_dict(),
+        training_state=state,
+        history=saved.history.to_dict(orient="records"),
+        best_weights=read_checkpoint(path)["state_dict"] if path.is_file() else None,
+    )
+
+
+def _check_same_data(saved: dict[str, str], asked: dict[str, str], path: Path) -> None:
+    """Resuming continues on the data the run started on (older checkpoints did not record it)."""
+    changed = [
+        f"{key}: {saved[key]} -> {value}"
+        for key, value in asked.items()
+        if key in saved and saved[key] != value
+    ]
+    if changed:
+        raise CheckpointError(
+            f"{path} was trained on other data ({'; '.join(changed)}); resume with the same "
+            "--source, --limit and --validation, or start a new run"
+        )
+
+
+def _check_same_run(saved: Recipe, asked: Recipe, path: Path) -> None:
+    """Resuming continues one run: only the number of epochs may change, and not for one-cycle."""
+    if saved.replace(epochs=asked.epochs) != asked:
+        changed = [
+            f"{k} {saved.to_dict().get(k)!r} -> {v!r}"
+            for k, v in asked.to_dict().items()
+            if saved.to_dict().get(k) != v and k != "epochs"
+        ]
+        raise CheckpointError(
+            f"{path} was trained with a different recipe ({'; '.join(changed)}); "
+            "resume with the recipe it was saved with, or start a new run"
+        )
+    if asked.scheduler == "onecycle" and asked.epochs != saved.epochs:
+        raise CheckpointError(
+            f"{path}: a one-cycle schedule is planned for {saved.epochs} epochs and cannot be "
+            f"stretched to {asked.epochs}; start a new run instead"
+        )

@@ -1,11 +1,11 @@
 """A training run's bookkeeping: history, the best epoch and its weights, checkpoints, resume.
 
 ``train`` (``loop.py``) trains; a ``Run`` remembers. After every epoch ``end_epoch`` adds the
-history row, keeps the weights if they are the best so far, and writes two checkpoints
-atomically: the best model to ``run.pt`` and everything needed to continue to ``run.last.pt``
-(optimizer, schedule, shuffling generator and this object's own state). ``resume`` reads that
-back. While it writes to a path a run holds a lock beside it (``run.pt.lock``), so two runs
-cannot interleave their checkpoints at one path.
+history row, keeps the weights if they are the best so far, and has ``checkpoint.save_run`` write
+the best model to ``run.pt`` and everything needed to continue to ``run.last.pt`` (optimizer,
+schedule, shuffling generator and this object's own state). ``resume`` puts back what
+``checkpoint.read_run`` reads. While it writes to a path a run holds a lock beside it
+(``run.pt.lock``), so two runs cannot interleave their checkpoints at one path.
 """
 
 from __future__ import annotations
@@ -21,17 +21,10 @@ import pandas as pd
 import torch
 
 from ..core.atomic import exclusive_lock
-from ..core.errors import CourseError
 from ..data.batches import BatchIterator
 from ..data.dataset import DigitDataset
 from ..models.classifier import Classifier
-from .checkpoint import (
-    CheckpointError,
-    last_checkpoint_path,
-    load_checkpoint,
-    read_checkpoint,
-    save_checkpoint,
-)
+from .checkpoint import CheckpointError, last_checkpoint_path, read_run, save_run
 from .optim import Schedule
 from .recipes import Recipe
 
@@ -143,17 +136,7 @@ class Run:
         )
 
     def _save(self, improved: bool) -> None:
-        history = self.history
-        last = history.iloc[-1]
-        common = {
-            "recipe": self.recipe,
-            "history": history,
-            "epoch": int(last["epoch"]),
-            "metrics": {
-                "val_accuracy": float(last["val_accuracy"]),
-                "train_accuracy": float(last["train_accuracy"]),
-            },
-        }
+        assert self.checkpoint is not None
         training_state = {
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.schedule.state_dict(),
@@ -161,50 +144,38 @@ class Run:
             "run": asdict(self.state) | {"history": None},
             "data": self.data,
         }
-        assert self.checkpoint is not None
-        save_checkpoint(
-            last_checkpoint_path(self.checkpoint),
+        save_run(
+            self.checkpoint,
             self.model,
+            recipe=self.recipe,
+            history=self.history,
             training_state=training_state,
-            **common,
+            improved=improved,
         )
         self.wrote_last = True
-        if improved:
-            save_checkpoint(self.checkpoint, self.model, **common)
-            self.wrote_best = True
+        self.wrote_best = self.wrote_best or improved
 
     def resume(self) -> None:
         """Continue from the last checkpoint: weights, optimizer, schedule, shuffling, history."""
         if self.checkpoint is None:
             raise CheckpointError("resuming needs the checkpoint path of the run to continue")
-        last = last_checkpoint_path(self.checkpoint)
-        if not last.is_file():
-            raise CheckpointError(f"nothing to resume: {last} does not exist")
-        try:
-            saved_recipe = Recipe.from_dict(read_checkpoint(last)["recipe"])
-        except (KeyError, TypeError, ValueError, CourseError) as exc:
-            raise CheckpointError(f"{last}: malformed checkpoint metadata ({exc})") from exc
-        _check_same_run(saved_recipe, self.recipe, last)  # before the weights: name the real cause
-        saved = load_checkpoint(last, network=copy.deepcopy(self.model.network))
-        self.model.network.load_state_dict(saved.model.network.state_dict())
-        state = saved.training_state or {}
-        _check_same_data(state.get("data") or {}, self.data, last)
+        saved = read_run(self.checkpoint, self.recipe, self.data, self.model.network)
+        self.model.network.load_state_dict(saved.weights)
+        state = saved.training_state
         try:
             self.optimizer.load_state_dict(state["optimizer"])
             self.schedule.load_state_dict(state["scheduler"])
             self.batches.generator.set_state(state["batch_generator"])
             run = state["run"]
             self.state = RunState(
-                run["selected_by"],
-                saved.history.to_dict(orient="records"),
-                run["best_epoch"],
-                float(run["best_score"]),
+                run["selected_by"], saved.history, run["best_epoch"], float(run["best_score"])
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise CheckpointError(f"{last}: holds no state to resume from ({exc})") from exc
-        if self.checkpoint.is_file():
-            self.best_weights = read_checkpoint(self.checkpoint)["state_dict"]
-            self.wrote_best = True
+            raise CheckpointError(
+                f"{last_checkpoint_path(self.checkpoint)}: holds no state to resume from ({exc})"
+            ) from exc
+        self.best_weights = saved.best_weights
+        self.wrote_best = saved.best_weights is not None
         self.wrote_last = True
 
     def lock(self) -> AbstractContextManager:
@@ -239,37 +210,4 @@ class Run:
             last_checkpoint=last_checkpoint_path(self.checkpoint)
             if self.checkpoint and self.wrote_last
             else None,
-        )
-
-
-def _check_same_data(saved: dict[str, str], asked: dict[str, str], path: Path) -> None:
-    """Resuming continues on the data the run started on (older checkpoints did not record it)."""
-    changed = [
-        f"{key}: {saved[key]} -> {value}"
-        for key, value in asked.items()
-        if key in saved and saved[key] != value
-    ]
-    if changed:
-        raise CheckpointError(
-            f"{path} was trained on other data ({'; '.join(changed)}); resume with the same "
-            "--source, --limit and --validation, or start a new run"
-        )
-
-
-def _check_same_run(saved: Recipe, asked: Recipe, path: Path) -> None:
-    """Resuming continues one run: only the number of epochs may change, and not for one-cycle."""
-    if saved.replace(epochs=asked.epochs) != asked:
-        changed = [
-            f"{k} {saved.to_dict().get(k)!r} -> {v!r}"
-            for k, v in asked.to_dict().items()
-            if saved.to_dict().get(k) != v and k != "epochs"
-        ]
-        raise CheckpointError(
-            f"{path} was trained with a different recipe ({'; '.join(changed)}); "
-            "resume with the recipe it was saved with, or start a new run"
-        )
-    if asked.scheduler == "onecycle" and asked.epochs != saved.epochs:
-        raise CheckpointError(
-            f"{path}: a one-cycle schedule is planned for {saved.epochs} epochs and cannot be "
-            f"stretched to {asked.epochs}; start a new run instead"
         )
