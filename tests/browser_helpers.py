@@ -37,12 +37,40 @@ INK_JS = """c => {
 """Counts dark pixels on the browser's canvas: what the learner actually sees drawn."""
 
 
+HIT_JS = """(c, [x, y]) => document.elementFromPoint(x, y) === c"""
+"""Whether the mouse at page point (x, y) lands on canvas ``c`` and not on what covers it."""
+
+
+def steady_box(page, canvas, timeout: float = 20) -> dict:
+    """The canvas's box once the page holds still: the same for half a second, and the canvas
+    what the mouse hits at its centre and near its corners.
+
+    Scrolling the canvas into view makes JupyterLab lay out the cells around it again (it renders
+    a long notebook's cells as they come into view), so a box read at once can be where a code
+    cell lies a moment later: the strokes then miss the canvas and the pad, never told of them,
+    keeps "draw a digit" (issue 24, seen as a canvas box 115 px off what the page then showed).
+    """
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        inside = box is not None and all(
+            canvas.evaluate(HIT_JS, [box["x"] + fx * box["width"], box["y"] + fy * box["height"]])
+            for fx, fy in ((0.5, 0.5), (0.1, 0.1), (0.9, 0.1), (0.1, 0.9), (0.9, 0.9))
+        )
+        if inside and box == last:
+            return box
+        last = box if inside else None
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the drawing pad's canvas did not hold still in {timeout:.0f} s: {last}")
+
+
 def draw_with_mouse(page, canvas, digit: str) -> None:
-    """Drag the mouse along the strokes of ``digit``, inside the canvas (scrolled into view:
-    mouse events go to what is on the screen, and Run All leaves the page at the last cell)."""
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
+    """Drag the mouse along the strokes of ``digit``, inside the canvas once it holds still
+    (``steady_box``: mouse events go to what is on the screen, and Run All leaves the page at the
+    last cell)."""
     for line in TEMPLATES[digit]:
+        box = steady_box(page, canvas)
         points = [
             (box["x"] + (0.1 + 0.8 * x) * box["width"], box["y"] + (0.1 + 0.8 * y) * box["height"])
             for x, y in line

@@ -66,7 +66,7 @@ def test_draw_recognise_clear_reload_and_draw_again(lab, pad_checkpoint, browser
 
     for digit in ("7", "1"):
         draw_with_mouse(page, canvas, digit)
-        expect(answer).to_contain_text(f"it's a {digit}" if recognised is None else "it's a")
+        expect_answer(page, canvas, f"it's a {digit}" if recognised is None else "it's a")
         assert canvas.evaluate(INK_JS) > 500, "the strokes are drawn in the browser"
         if digit == "7":
             page.locator(".mnist-draw-clear").click()
@@ -90,6 +90,20 @@ def test_draw_recognise_clear_reload_and_draw_again(lab, pad_checkpoint, browser
     page.locator(".mnist-draw-clear").click()
     expect(answer).to_have_text("draw a digit")
     draw_with_mouse(page, canvas, "0")
-    expect(answer).to_contain_text("it's a 0" if recognised is None else "it's a")
+    expect_answer(page, canvas, "it's a 0" if recognised is None else "it's a")
     assert canvas.evaluate(INK_JS) > 500, "after a reload the browser canvas still draws"
     assert (SCREENSHOT / "draw_a_digit.png").stat().st_size > 10_000
+
+
+def expect_answer(page, canvas, text: str) -> None:
+    """The pad answers ``text``; if not, say whether the strokes reached the kernel at all (the
+    kernel paints them on the browser's canvas, so a drawing with no ink never got there)."""
+    answer = page.locator(".mnist-draw-answer")
+    try:
+        sync_api.expect(answer).to_contain_text(text)
+    except AssertionError as missing:
+        ink = canvas.evaluate(INK_JS)
+        where = "they reached the kernel" if ink else "no ink: the kernel never got the strokes"
+        raise AssertionError(
+            f"the pad says {answer.inner_text()!r}, not {text!r}; {ink} dark pixels drawn ({where})"
+        ) from missing
