@@ -7,13 +7,16 @@ of every digit as the pad saves them (dark ink on white, ``mine/<label>/*.png``)
 ``finetune``, which keeps a quarter aside as its hold-out, chooses the epoch on a share of the
 rest together with MNIST validation images, and trains on what is left, mixed with MNIST. Then it
 reads 300 *other* drawings in the same style (30 of every digit, never given to ``finetune``) and
-MNIST's test set, before and after. Goal, for every consistent style (all but ``UNSTEADY``, whose
-drawings vary more than a learner's usually do and which shows where the method stops): >= 99 %
-on the other drawings after fine-tuning, with MNIST's test accuracy down by at most 0.3 points.
+MNIST's test set, before and after. Goal, for every consistent style: >= 99 % on the other
+drawings after fine-tuning, with MNIST's test accuracy down by at most 0.3 points. ``UNSTEADY``
+styles are measured beside the goal: their drawings vary more than a learner's usually do, and
+some are hard for anyone to read (8s and 9s whose loops the marker filled in); ten times as many
+saved drawings (``--saved 300``) barely help.
 
 ``--cache DIR`` keeps the trained base model in DIR between runs, ``--style NAME`` measures only
 that style, ``--draw-seed N`` draws other pictures in the same styles (a confirmation on drawings
-the settings were not chosen on), and ``--full`` fine-tunes with three seeds instead of one.
+the settings were not chosen on), ``--saved N`` saves N drawings of each digit instead of 30, and
+``--full`` fine-tunes with three seeds instead of one.
 """
 
 from __future__ import annotations
@@ -65,7 +68,8 @@ STYLES = (
 UNSTEADY = {"marker, shaky"}
 """Styles measured beside the goal, not held to it."""
 SAVED, OTHERS = 30, 30
-"""Drawings of each digit: saved for fine-tuning, and others in the same style to judge with."""
+"""Drawings of each digit: saved for fine-tuning (``--saved``), and others in the same style to
+judge with."""
 
 
 def base_model(splits, cache: str | None):
@@ -83,6 +87,7 @@ def main() -> None:
     p.add_argument("--cache", metavar="DIR", help="keep the trained base model here")
     p.add_argument("--style", action="append", help="only this style (repeat for more)")
     p.add_argument("--draw-seed", type=int, default=100, help="seed of the first style's drawings")
+    p.add_argument("--saved", type=int, default=SAVED, help="drawings saved of each digit")
     args = p.parse_args()
     styles = [s for s in STYLES if not args.style or s.name in args.style]
     splits = real_mnist(args.data)
@@ -92,7 +97,7 @@ def main() -> None:
         for style in styles:
             number = STYLES.index(style)  # the same drawings whichever styles run
             saved = write_style(
-                Path(tmp) / f"{number}-saved", style, SAVED, seed=args.draw_seed + number
+                Path(tmp) / f"{number}-saved", style, args.saved, seed=args.draw_seed + number
             )
             others = write_style(
                 Path(tmp) / f"{number}-others", style, OTHERS, seed=args.draw_seed + 100 + number
@@ -118,7 +123,7 @@ def main() -> None:
                 print(rows[-1], flush=True)
     table = pd.DataFrame(rows).set_index(["style", "seed"])
     table["MNIST drop (pp)"] = 100 * (table["MNIST before"] - table["MNIST after"])
-    figures = {"saved_per_digit": SAVED, "others_per_digit": OTHERS, "styles": {}}
+    figures = {"saved_per_digit": args.saved, "others_per_digit": OTHERS, "styles": {}}
     for style in styles:
         runs = table.loc[style.name]
         figures["styles"][style.name] = {
@@ -127,9 +132,8 @@ def main() -> None:
             "mnist_drop_pp_max": round(float(runs["MNIST drop (pp)"].max()), 2),
         }
     held = table[[name not in UNSTEADY for name in table.index.get_level_values("style")]]
-    figures["goal_met"] = bool(
-        (held["others after"] >= 0.99).all() and (held["MNIST drop (pp)"] <= 0.3).all()
-    )
+    met = (held["others after"] >= 0.99).all() and (held["MNIST drop (pp)"] <= 0.3).all()
+    figures["goal_met"] = bool(met) if len(held) else None  # no style held to it was measured
     finish(
         "Fine-tuning on a learner's own drawings: other drawings in their style, and MNIST's "
         "test set",
