@@ -16,6 +16,22 @@ def test_the_lessons_are_numbered_without_gaps():
     assert numbers == list(range(len(numbers))), f"lesson numbers {numbers}: a gap or a duplicate"
 
 
+BADGE = "https://colab.research.google.com/github/mnist-course/mnist-course/blob/main/notebooks/"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_colab_badge_opens_this_very_notebook(path):
+    opening = "".join(nbformat.read(path, as_version=4).cells[0].source)
+    targets = re.findall(re.escape(BADGE) + r"([^)\s]+)", opening)
+    assert targets == [path.name], f"{path.name}: its Colab badge opens {targets}"
+
+
+def test_the_readme_outline_lists_every_lesson_in_order():
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^\| `(\d\d_\w+)` \|", readme, re.M)
+    assert listed == [path.stem for path in NOTEBOOKS], "the README's lesson table is out of date"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_committed_without_outputs(path):
     notebook = nbformat.read(path, as_version=4)
